@@ -1,0 +1,364 @@
+"""The library API: what the CLI does, callable from Python.
+
+    import modelpm
+    modelpm.sync()                                  # like `modelpm sync`
+    model = AutoModel.from_pretrained(modelpm.path("bert"))
+
+Every function finds the project (``project=`` or the nearest models.toml
+upward), returns a typed result and raises :class:`modelpm.errors.ModelpmError`
+subclasses; none prints. The hub client, store and progress reporter can be
+injected, which is how the tests drive it against the loopback test hub.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from modelpm.config import Config, resolve_config
+from modelpm.download import Downloader, make_client, options_from_env
+from modelpm.errors import LockfileError, NotSyncedError, StaleLockError
+from modelpm.hub import Hub, HubClient, find_token
+from modelpm.lockfile import Lock, LockedModel, read_lock, write_lock
+from modelpm.manifest import Manifest, load_manifest
+from modelpm.progress import Reporter
+from modelpm.project import Project, State, find_project, read_state, write_state
+from modelpm.resolve import LockOutcome, Staleness, lock_project, staleness
+from modelpm.store import Store
+from modelpm.sync import SyncPlan, SyncReport, apply_sync, plan_sync, wanted_files
+from modelpm.verify import VerifyReport, check_model
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class LockResult:
+    lock: Lock
+    written: bool
+    resolved: tuple[str, ...]
+    kept: tuple[str, ...]
+    removed: tuple[str, ...]
+    staleness: Staleness
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    lock: LockResult | None
+    plan: SyncPlan
+    report: SyncReport
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    repo: str
+    repo_type: str
+    revision: str
+    commit: str | None
+    files: int
+    size: int
+    dest: str
+    state: str  # "synced", "not synced", "partly synced (n missing)", "not locked", "lock stale"
+
+
+@dataclass
+class _Context:
+    project: Project
+    manifest: Manifest
+    config: Config
+
+    @property
+    def store(self) -> Store:
+        return Store(self.config.store_root)
+
+
+def _context(
+    project: PathLike | None,
+    store: PathLike | None = None,
+    jobs: int | None = None,
+    endpoint: str | None = None,
+) -> _Context:
+    found = find_project(Path(project) if project is not None else None)
+    manifest = load_manifest(found.manifest_path)
+    config = resolve_config(manifest, store=store, jobs=jobs, endpoint=endpoint)
+    return _Context(found, manifest, config)
+
+
+def make_hub(endpoint: str) -> HubClient:
+    return HubClient(endpoint, find_token())
+
+
+def _check_names(manifest: Manifest, names: Sequence[str]) -> None:
+    for name in names:
+        manifest.model(name)
+
+
+def lock(
+    project: PathLike | None = None,
+    *,
+    upgrade: bool = False,
+    upgrade_models: Sequence[str] = (),
+    check: bool = False,
+    hub: Hub | None = None,
+    endpoint: str | None = None,
+) -> LockResult:
+    """Bring models.lock up to date with models.toml (``check``: only report, write nothing)."""
+    ctx = _context(project, endpoint=endpoint)
+    return _lock(ctx, upgrade=upgrade, upgrade_models=upgrade_models, check=check, hub=hub)
+
+
+def _lock(
+    ctx: _Context,
+    *,
+    upgrade: bool = False,
+    upgrade_models: Sequence[str] = (),
+    check: bool = False,
+    hub: Hub | None = None,
+) -> LockResult:
+    previous = read_lock(ctx.project.lock_path)
+    stale = staleness(ctx.manifest, previous)
+    _check_names(ctx.manifest, upgrade_models)
+    if check:
+        if not stale.is_fresh:
+            raise StaleLockError(
+                f"models.lock is out of date: {stale.describe()}", hint="run `modelpm lock`"
+            )
+        assert previous is not None
+        return LockResult(previous, False, (), tuple(m.name for m in previous.models), (), stale)
+    if stale.is_fresh and not upgrade and not upgrade_models and previous is not None:
+        return LockResult(previous, False, (), tuple(m.name for m in previous.models), (), stale)
+    outcome: LockOutcome = lock_project(
+        ctx.manifest,
+        previous,
+        hub or make_hub(ctx.config.endpoint),
+        upgrade=upgrade,
+        upgrade_models=upgrade_models,
+    )
+    written = write_lock(ctx.project.lock_path, outcome.lock)
+    return LockResult(outcome.lock, written, outcome.resolved, outcome.kept, outcome.removed, stale)
+
+
+@contextlib.contextmanager
+def _project_lock(project: Project) -> Iterator[None]:
+    """One sync at a time per project: the state file has a single writer."""
+    project.state_dir.mkdir(exist_ok=True)
+    with FileLock(str(project.state_dir / "sync.lock")):
+        yield
+
+
+def sync(
+    names: Sequence[str] = (),
+    *,
+    project: PathLike | None = None,
+    locked: bool = False,
+    frozen: bool = False,
+    offline: bool = False,
+    jobs: int | None = None,
+    connections: int | None = None,
+    store: PathLike | None = None,
+    reporter: Reporter | None = None,
+    hub: Hub | None = None,
+    endpoint: str | None = None,
+) -> SyncResult:
+    """Make every destination hold exactly the locked bytes, downloading only what is missing."""
+    ctx = _context(project, store=store, jobs=jobs, endpoint=endpoint)
+    _check_names(ctx.manifest, names)
+    lock_result: LockResult | None = None
+    current = read_lock(ctx.project.lock_path)
+    if frozen:
+        if current is None:
+            raise LockfileError(
+                "--frozen needs models.lock, and there is none",
+                hint="run `modelpm lock` and commit models.lock",
+            )
+    else:
+        stale = staleness(ctx.manifest, current)
+        if not stale.is_fresh:
+            if locked:
+                raise StaleLockError(
+                    f"models.lock is out of date: {stale.describe()}",
+                    hint="run `modelpm lock` and commit models.lock, or drop --locked",
+                )
+            if offline:
+                raise StaleLockError(
+                    f"models.lock is out of date and --offline forbids resolving: "
+                    f"{stale.describe()}",
+                    hint="run `modelpm lock` with network access",
+                )
+            lock_result = _lock(ctx, hub=hub)
+            current = lock_result.lock
+    assert current is not None
+    for name in names:
+        if current.get(name) is None:
+            raise LockfileError(f"models.lock has no entry for {name!r}", hint="run `modelpm lock`")
+    destinations = {spec.name: spec.dest for spec in ctx.manifest.models}
+    root = ctx.project.root
+    the_store = ctx.store
+    with _project_lock(ctx.project):
+        state = read_state(ctx.project)
+        wanted = wanted_files(current, destinations)
+        plan = plan_sync(
+            wanted, names or None, state, lambda target: _stat(root / target), the_store.has
+        )
+        if plan.is_noop:
+            return SyncResult(lock_result, plan, SyncReport(kept=len(plan.keep)))
+        try:
+            if offline:
+                report = apply_sync(
+                    plan,
+                    root=root,
+                    store=the_store,
+                    state=state,
+                    fetcher=None,
+                    jobs=ctx.config.jobs,
+                    reporter=reporter,
+                )
+            else:
+                report = _apply_online(ctx, plan, state, reporter, hub, connections)
+        finally:
+            write_state(ctx.project, state)
+            the_store.register_project(root)
+    return SyncResult(lock_result, plan, report)
+
+
+def _apply_online(
+    ctx: _Context,
+    plan: SyncPlan,
+    state: State,
+    reporter: Reporter | None,
+    hub: Hub | None,
+    connections: int | None,
+) -> SyncReport:
+    options = options_from_env(connections=connections)
+    the_hub = hub or make_hub(ctx.config.endpoint)
+    pool = ctx.config.jobs * max(1, options.connections) + 4
+    with make_client(options, pool) as client:
+        downloader = Downloader(the_hub, ctx.store, client, options, reporter)
+        return apply_sync(
+            plan,
+            root=ctx.project.root,
+            store=ctx.store,
+            state=state,
+            fetcher=downloader,
+            jobs=ctx.config.jobs,
+            reporter=reporter,
+        )
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _locked_models(ctx: _Context, names: Sequence[str]) -> list[tuple[LockedModel, str]]:
+    _check_names(ctx.manifest, names)
+    current = read_lock(ctx.project.lock_path)
+    if current is None:
+        raise LockfileError("there is no models.lock yet", hint="run `modelpm lock`")
+    chosen: list[tuple[LockedModel, str]] = []
+    for spec in ctx.manifest.models:
+        if names and spec.name not in names:
+            continue
+        model = current.get(spec.name)
+        if model is None:
+            raise StaleLockError(f"{spec.name!r} is not locked yet", hint="run `modelpm sync`")
+        chosen.append((model, spec.dest))
+    return chosen
+
+
+def verify(
+    names: Sequence[str] = (), *, project: PathLike | None = None, jobs: int | None = None
+) -> VerifyReport:
+    """Re-hash every placed file of the locked models and report what differs."""
+    ctx = _context(project, jobs=jobs)
+    checks = tuple(
+        check_model(model, ctx.project.root, dest, jobs=min(ctx.config.jobs, 4))
+        for model, dest in _locked_models(ctx, names)
+    )
+    return VerifyReport(checks)
+
+
+def status(project: PathLike | None = None) -> list[ModelStatus]:
+    """One row per manifest entry; reads only local files (stat, no hashing, no network)."""
+    ctx = _context(project)
+    current = read_lock(ctx.project.lock_path)
+    stale = staleness(ctx.manifest, current)
+    state = read_state(ctx.project)
+    rows: list[ModelStatus] = []
+    for spec in ctx.manifest.models:
+        model = current.get(spec.name) if current else None
+        if model is None:
+            rows.append(
+                ModelStatus(
+                    spec.name,
+                    spec.repo,
+                    spec.repo_type,
+                    spec.revision,
+                    None,
+                    0,
+                    0,
+                    spec.dest,
+                    "not locked",
+                )
+            )
+            continue
+        wanted = wanted_files(Lock((model,)), {spec.name: spec.dest})
+        missing = sum(
+            1
+            for task in wanted
+            if (record := state.files.get(task.target)) is None
+            or record.digest != task.digest
+            or (current_stat := _stat(ctx.project.root / task.target)) is None
+            or not record.matches(current_stat)
+        )
+        if spec.name in stale.changed:
+            label = "lock stale"
+        elif missing == 0:
+            label = "synced"
+        elif missing == len(wanted):
+            label = "not synced"
+        else:
+            label = f"partly synced ({missing} of {len(wanted)} files missing or changed)"
+        rows.append(
+            ModelStatus(
+                spec.name,
+                spec.repo,
+                spec.repo_type,
+                spec.revision,
+                model.commit,
+                len(model.files),
+                model.total_size,
+                spec.dest,
+                label,
+            )
+        )
+    return rows
+
+
+def path(name: str, project: PathLike | None = None) -> Path:
+    """The folder of a synced model, for ``from_pretrained(modelpm.path("bert"))``."""
+    ctx = _context(project)
+    spec = ctx.manifest.model(name)
+    row = next(row for row in status(ctx.project.root) if row.name == name)
+    if row.state != "synced":
+        raise NotSyncedError(f"model {name!r} is {row.state}", hint=f"run `modelpm sync {name}`")
+    return ctx.project.root / spec.dest
+
+
+__all__ = [
+    "LockResult",
+    "ModelStatus",
+    "SyncResult",
+    "lock",
+    "path",
+    "status",
+    "sync",
+    "verify",
+]

@@ -1,0 +1,544 @@
+"""Bytes of one locked file from a hub into the store, verified.
+
+Owns the transfer of a single object: finding where its bytes live (the
+``/resolve`` URL, or the CDN link it redirects to), fetching the missing byte
+ranges over one or several connections into a pre-sized partial file,
+resuming across runs from the ``.ranges`` record, retrying with backoff,
+hashing every byte in order, and committing to the store only on a match.
+It does not decide what to fetch or where files are placed.
+
+Partial state, per object (see :mod:`modelpm.store`)::
+
+    partial/<algo>-<hex>.part     pre-sized to the final length; bytes land with pwrite
+    partial/<algo>-<hex>.ranges   JSON {"size": n, "done": [[start, end], …]}
+
+A range is recorded as done only after its bytes were written, so a run
+killed at any moment (kill -9 included) resumes without re-sending what was
+recorded, and re-sends at most the last second of unrecorded bytes. The
+record is a claim, not a proof: the final hash decides, and a mismatch starts
+the file over once before failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import errno
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx2
+
+from modelpm.errors import IntegrityError, Interrupted, ModelpmError, NetworkError
+from modelpm.fsutil import atomic_write_text, storage_errors
+from modelpm.hashing import BLOCK_SIZE, Hasher, new_hasher
+from modelpm.hub import Hub, network_error, raise_for_response, same_origin
+from modelpm.progress import NullReporter, Reporter
+from modelpm.ranges import Ranges, split_gaps
+from modelpm.store import Store
+from modelpm.sync import FileTask
+
+MiB = 1024 * 1024
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    """Knobs of the transfer; the defaults suit both a LAN mirror and a throttled CDN."""
+
+    connections: int = 8  # per large file
+    split_size: int = 64 * MiB  # files at least this large use several connections
+    min_segment: int = 8 * MiB  # never split a range below this
+    read_size: int = 1 * MiB  # bytes asked from the socket per read
+    connect_timeout: float = 10.0
+    stall_timeout: float = 30.0  # no byte for this long: drop the connection and retry
+    retries: int = 6  # consecutive failures without progress before giving up
+    backoff: float = 0.5  # first retry delay; doubles, capped at max_backoff
+    max_backoff: float = 20.0
+    record_every: float = 1.0  # seconds between .ranges records
+
+
+def options_from_env(**overrides: float | None) -> TransferOptions:
+    """Defaults, then ``MODELPM_CONNECTIONS`` / ``MODELPM_STALL_TIMEOUT``, then ``overrides``."""
+    values: dict[str, float] = {}
+    if os.environ.get("MODELPM_CONNECTIONS"):
+        values["connections"] = int(os.environ["MODELPM_CONNECTIONS"])
+    if os.environ.get("MODELPM_STALL_TIMEOUT"):
+        values["stall_timeout"] = float(os.environ["MODELPM_STALL_TIMEOUT"])
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return replace(TransferOptions(), **values)  # type: ignore[arg-type]
+
+
+def make_client(options: TransferOptions, max_connections: int) -> httpx2.Client:
+    """One connection pool for every transfer of a sync (keep-alive across files)."""
+    return httpx2.Client(
+        follow_redirects=False,
+        timeout=httpx2.Timeout(
+            connect=options.connect_timeout,
+            read=options.stall_timeout,
+            write=options.stall_timeout,
+            pool=None,
+        ),
+        limits=httpx2.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        # identity: the bytes on the wire are the bytes we hash and count.
+        headers={"accept-encoding": "identity", "user-agent": "modelpm"},
+    )
+
+
+class Downloader:
+    """Fetches store objects for :func:`modelpm.sync.apply_sync` (it is its ``fetcher``)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        store: Store,
+        client: httpx2.Client,
+        options: TransferOptions | None = None,
+        reporter: Reporter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.hub = hub
+        self.store = store
+        self.client = client
+        self.options = options or TransferOptions()
+        self.reporter = reporter or NullReporter()
+        self.sleep = sleep
+
+    def __call__(self, task: FileTask, cancel: threading.Event) -> None:
+        self.fetch(task, cancel)
+
+    def fetch(self, task: FileTask, cancel: threading.Event | None = None) -> Path:
+        """Make sure the object of ``task`` is in the store; return its path."""
+        cancel = cancel or threading.Event()
+        with self.store.locked(task.digest):
+            if self.store.has(task.digest, task.size):
+                return self.store.object_path(task.digest)
+            self.reporter.file_started(task.label, task.size)
+            ranged = True
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    got = _Transfer(self, task, cancel, ranged).run()
+                except _RangeIgnored:
+                    # The server sends whole bodies only: start over on one connection.
+                    self._start_over(task)
+                    ranged = False
+                    continue
+                if got == task.digest.hexdigest:
+                    path = self.store.commit_partial(task.digest)
+                    self.reporter.file_done(task.label)
+                    return path
+                self._start_over(task)
+                if attempt >= 2:
+                    raise IntegrityError(
+                        f"{task.label}: downloaded bytes do not match the lock "
+                        f"(expected {task.digest}, got {task.digest.algorithm}:{got})",
+                        hint="the hub or mirror served other bytes than it attested; try "
+                        "again later or another endpoint",
+                    )
+                self.reporter.note(f"{task.label}: hash mismatch, downloading it again")
+
+    def _start_over(self, task: FileTask) -> None:
+        written = _written_bytes(self.store, task)
+        self.store.discard_partial(task.digest)
+        self.reporter.advance(task.label, -written)
+
+
+def _written_bytes(store: Store, task: FileTask) -> int:
+    try:
+        data = json.loads(store.ranges_path(task.digest).read_text(encoding="utf-8"))
+        return sum(int(end) - int(start) for start, end in data["done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+class _RangeIgnored(Exception):
+    """The server answered a ranged request with the whole body (200)."""
+
+
+class _Retry(Exception):
+    """A failure worth another attempt (after ``delay`` seconds, if the server said)."""
+
+    def __init__(self, reason: str, delay: float | None = None, relocate: bool = False) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.relocate = relocate
+
+
+class _Stop(Exception):
+    """Another connection of the same file failed; this one quits quietly."""
+
+
+@dataclass
+class _Segment:
+    """A byte range one connection is fetching; ``end`` may shrink when another steals its tail."""
+
+    start: int
+    end: int
+    pos: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pos = self.start
+
+
+class _Transfer:
+    """One download attempt of one object."""
+
+    def __init__(
+        self, owner: Downloader, task: FileTask, cancel: threading.Event, ranged: bool
+    ) -> None:
+        self.owner = owner
+        self.task = task
+        self.cancel = cancel
+        self.options = owner.options
+        self.ranged = ranged
+        self.partial = owner.store.partial_path(task.digest)
+        self.ranges_path = owner.store.ranges_path(task.digest)
+        self.resolve_url = owner.hub.file_url(task.repo, task.commit, task.path)
+        self.data_url: str | None = None
+        self.located = threading.Event()
+        self.cond = threading.Condition()
+        self.ranges = Ranges(task.size)
+        self.active: list[_Segment] = []
+        self.queue: list[_Segment] = []
+        self.failure: BaseException | None = None
+        self.finished = False
+        self.record_lock = threading.Lock()
+        self.last_record = 0.0
+        self.fd = -1
+
+    # -- the attempt as a whole ------------------------------------------------
+
+    def run(self) -> str:
+        """Download what is missing, hash everything in order, return the hex digest."""
+        with storage_errors(self.partial, "write"):
+            self.partial.parent.mkdir(parents=True, exist_ok=True)
+            if self.ranged:
+                self._load_ranges()
+            self.fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._reserve_space()
+            if self.ranges.written:
+                self.owner.reporter.advance(self.task.label, self.ranges.written)
+            hasher = new_hasher(self.task.digest.algorithm, self.task.size)
+            hashed = [0]
+            follower = None
+            # Hash alongside the download only when no byte can be written twice;
+            # a server that ignores Range may make us rewrite from offset 0.
+            if self.ranged and self.task.size >= self.options.split_size:
+                follower = threading.Thread(
+                    target=self._hash_following, args=(hasher, hashed), daemon=True
+                )
+                follower.start()
+            try:
+                self._download()
+            finally:
+                with self.cond:
+                    self.finished = True
+                    self.cond.notify_all()
+                if follower is not None:
+                    follower.join()
+                self._record(force=True)
+            if self.failure is not None:
+                raise self.failure
+            with storage_errors(self.partial, "read"):
+                self._hash_range(hasher, hashed[0], self.task.size)
+            return hasher.hexdigest()
+        finally:
+            os.close(self.fd)
+
+    def _reserve_space(self) -> None:
+        """Give the partial its final size; reserve the blocks so a full disk fails now."""
+        with storage_errors(self.partial, "write"):
+            if os.fstat(self.fd).st_size != self.task.size:
+                os.ftruncate(self.fd, self.task.size)
+            if self.task.size and hasattr(os, "posix_fallocate"):
+                try:
+                    os.posix_fallocate(self.fd, 0, self.task.size)
+                except OSError as exc:
+                    if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                        raise
+
+    def _load_ranges(self) -> None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            data = json.loads(self.ranges_path.read_text(encoding="utf-8"))
+            if data.get("size") != self.task.size or self.partial.stat().st_size != self.task.size:
+                return
+            for start, end in data["done"]:
+                if 0 <= int(start) < int(end) <= self.task.size:
+                    self.ranges.add(int(start), int(end))
+
+    def _record(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_record < self.options.record_every:
+            return
+        with self.record_lock:
+            self.last_record = now
+            with self.cond:
+                text = json.dumps({"size": self.ranges.size, "done": self.ranges.done})
+            # A failed record only costs re-sending bytes on the next run.
+            with contextlib.suppress(ModelpmError):
+                atomic_write_text(self.ranges_path, text)
+
+    # -- hashing, in order ------------------------------------------------------
+
+    def _hash_range(self, hasher: Hasher, start: int, end: int) -> None:
+        buffer = bytearray(BLOCK_SIZE)
+        view = memoryview(buffer)
+        offset = start
+        while offset < end:
+            count = os.preadv(self.fd, [view[: min(BLOCK_SIZE, end - offset)]], offset)
+            if count <= 0:
+                raise OSError(errno.EIO, f"short read of {self.partial}")
+            hasher.update(view[:count])
+            offset += count
+
+    def _hash_following(self, hasher: Hasher, hashed: list[int]) -> None:
+        """Hash the written prefix while the rest downloads (hashlib releases the GIL)."""
+        while True:
+            with self.cond:
+                while self.ranges.prefix() <= hashed[0] and not self.finished:
+                    self.cond.wait(0.5)
+                end = self.ranges.prefix()
+            if end <= hashed[0]:
+                return
+            try:
+                self._hash_range(hasher, hashed[0], end)
+            except OSError as exc:
+                self._fail(exc)
+                return
+            hashed[0] = end
+
+    # -- connections -------------------------------------------------------------
+
+    def _connections(self) -> int:
+        if not self.ranged or self.task.size < self.options.split_size:
+            return 1
+        return max(1, self.options.connections)
+
+    def _download(self) -> None:
+        gaps = self.ranges.missing()
+        if not gaps:
+            return
+        if not self.ranged:
+            gaps = [(0, self.task.size)]
+        self.queue = [
+            _Segment(start, end)
+            for start, end in split_gaps(gaps, self._connections(), self.options.min_segment)
+        ]
+        count = min(len(self.queue), self._connections())
+        workers = [
+            threading.Thread(target=self._worker, args=(index,), daemon=True)
+            for index in range(count)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(0.2)
+                if self.cancel.is_set():
+                    self._fail(Interrupted("interrupted", hint="run sync again to resume"))
+        if self.failure is None and not self.ranges.complete:
+            self._fail(NetworkError(f"{self.task.label}: the download ended incomplete"))
+
+    def _fail(self, exc: BaseException) -> None:
+        with self.cond:
+            if self.failure is None:
+                self.failure = exc
+            self.cond.notify_all()
+        self.located.set()
+
+    def _next_segment(self) -> _Segment | None:
+        """A queued segment, or the far half of the largest active one (work stealing)."""
+        with self.cond:
+            if self.failure is not None:
+                return None
+            if self.queue:
+                segment = self.queue.pop(0)
+                self.active.append(segment)
+                return segment
+            victims = [
+                seg for seg in self.active if seg.end - seg.pos >= 2 * self.options.min_segment
+            ]
+            if not victims:
+                return None
+            victim = max(victims, key=lambda seg: seg.end - seg.pos)
+            # The victim may be writing one read past its pos right now: stay clear of it,
+            # so no byte is ever written twice (the hash follows what is written).
+            middle = victim.pos + max(self.options.read_size, (victim.end - victim.pos) // 2)
+            stolen = _Segment(middle, victim.end)
+            victim.end = middle
+            self.active.append(stolen)
+            return stolen
+
+    def _worker(self, index: int) -> None:
+        if index > 0:
+            # Let the first connection learn where the bytes are (one /resolve, not N).
+            while not self.located.wait(0.2):
+                if self.cancel.is_set() or self.failure is not None:
+                    return
+        budget = _Budget(self)
+        try:
+            while (segment := self._next_segment()) is not None:
+                try:
+                    while segment.pos < segment.end:
+                        try:
+                            self._fetch(segment, budget)
+                        except _Retry as retry:
+                            budget.wait(retry)
+                        except httpx2.TransportError as exc:
+                            budget.wait(_Retry(_describe(exc)), exc)
+                finally:
+                    with self.cond:
+                        self.active.remove(segment)
+        except _Stop:
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
+            self._fail(exc)
+
+    def _check(self) -> None:
+        if self.failure is not None:
+            raise _Stop()
+        if self.cancel.is_set():
+            raise Interrupted("interrupted", hint="run sync again to resume")
+
+    def _open(self, segment: _Segment) -> httpx2.Response:
+        """A 2xx streaming response for ``segment``, following the hub's redirects."""
+        url = self.data_url or self.resolve_url
+        for _hop in range(10):
+            self._check()
+            headers = self.owner.hub.auth_headers(url)
+            if self.ranged and (segment.pos > 0 or segment.end < self.task.size):
+                headers["range"] = f"bytes={segment.pos}-{segment.end - 1}"
+            request = self.owner.client.build_request("GET", url, headers=headers)
+            response = self.owner.client.send(request, stream=True)
+            if response.status_code not in _REDIRECTS:
+                try:
+                    self._check_status(response, url)
+                except BaseException:
+                    response.close()
+                    raise
+                self.data_url = url
+                self.located.set()
+                return response
+            location = response.headers.get("location")
+            response.close()
+            if not location:
+                raise _Retry(f"HTTP {response.status_code} without a Location")
+            url = urljoin(url, location)
+            if not same_origin(url, self.resolve_url):
+                self.data_url = url
+        raise NetworkError(f"{self.task.label}: too many redirects from {self.resolve_url}")
+
+    def _check_status(self, response: httpx2.Response, url: str) -> None:
+        status = response.status_code
+        if status in (200, 206):
+            return
+        if status in (408, 429) or status >= 500:
+            raise _Retry(f"HTTP {status}", delay=_retry_after(response))
+        if status in (403, 410) and not same_origin(url, self.resolve_url):
+            # A signed CDN link that expired: ask /resolve for a fresh one.
+            raise _Retry(f"the download link expired (HTTP {status})", relocate=True)
+        response.read()
+        raise_for_response(response, self.owner.hub.endpoint, self.task.repo, self.task.commit)
+        raise NetworkError(
+            f"{self.task.label}: unexpected HTTP {status} from {url.split('?')[0]}",
+            hint="run sync again; if it persists, the endpoint may not be Hub-compatible",
+        )
+
+    def _fetch(self, segment: _Segment, budget: _Budget) -> None:
+        with contextlib.closing(self._open(segment)) as response:
+            if response.status_code == 200 and (segment.pos > 0 or segment.end < self.task.size):
+                if self.ranged:
+                    raise _RangeIgnored()
+                # Whole bodies only, and this is a retry: the body starts at byte 0 again.
+                with self.cond:
+                    self.owner.reporter.advance(self.task.label, -self.ranges.written)
+                    self.ranges = Ranges(self.task.size)
+                    segment.pos = 0
+            start = segment.pos
+            try:
+                for chunk in response.iter_raw(self.options.read_size):
+                    self._check()
+                    with self.cond:
+                        end = segment.end
+                    data = chunk[: end - segment.pos] if segment.pos + len(chunk) > end else chunk
+                    with storage_errors(self.partial, "write"):
+                        written = os.pwrite(self.fd, data, segment.pos)
+                    with self.cond:
+                        self.ranges.add(segment.pos, segment.pos + written)
+                        segment.pos += written
+                        self.cond.notify_all()
+                    budget.progress()
+                    self.owner.reporter.advance(self.task.label, written)
+                    self._record()
+                    if segment.pos >= end:
+                        return
+            except httpx2.TransportError as exc:
+                raise _Retry(f"connection dropped ({_describe(exc)})") from exc
+            if segment.pos < segment.end:
+                received = segment.pos - start
+                raise _Retry(f"the body ended early after {received} bytes")
+
+
+class _Budget:
+    """Retries with exponential backoff and jitter; refilled whenever bytes arrive."""
+
+    def __init__(self, transfer: _Transfer) -> None:
+        self.transfer = transfer
+        self.failures = 0
+
+    def progress(self) -> None:
+        self.failures = 0
+
+    def wait(self, retry: _Retry, cause: BaseException | None = None) -> None:
+        transfer = self.transfer
+        options = transfer.options
+        self.failures += 1
+        if self.failures > options.retries:
+            if cause is not None:
+                raise network_error(transfer.owner.hub.endpoint, cause) from None
+            raise NetworkError(
+                f"{transfer.task.label}: giving up after {options.retries} retries ({retry})",
+                hint="check your connection and run sync again; it resumes where it stopped",
+            )
+        if retry.relocate:
+            transfer.data_url = None
+        delay = retry.delay
+        if delay is None:
+            delay = min(options.max_backoff, options.backoff * 2 ** (self.failures - 1))
+            delay *= 0.5 + random.random() / 2
+        transfer.owner.reporter.note(f"{transfer.task.label}: {retry}; retrying in {delay:.1f}s")
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            transfer._check()
+            transfer.owner.sleep(min(0.2, left))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(120.0, max(0.0, seconds))

@@ -1,0 +1,109 @@
+"""The error hierarchy: every failure a user can cause or meet.
+
+Each error carries a one-line ``message`` (what happened), an optional ``hint``
+(what to do about it) and the process ``exit_code`` the CLI ends with. The CLI
+prints ``error: <message>`` and ``hint: <hint>`` and nothing else, so the
+message must make sense on its own and must never contain a secret.
+
+    ModelpmError                      exit 1 unless stated
+    ├── UsageError                    exit 2: the user's input is wrong
+    │   ├── ManifestError             models.toml is malformed or invalid
+    │   ├── LockfileError             models.lock is malformed, or from a newer modelpm
+    │   └── ProjectNotFoundError      no models.toml here or above
+    ├── StaleLockError                lock does not match the manifest (--locked, --check)
+    ├── HubError                      the hub refused or failed a request
+    │   ├── RepoNotFoundError
+    │   ├── RevisionNotFoundError
+    │   ├── EntryNotFoundError
+    │   ├── GatedRepoError            gated or private repo, no access with this token
+    │   └── NetworkError              the hub could not be reached or the link dropped
+    ├── IntegrityError                downloaded bytes do not match the lock
+    ├── StorageError                  the disk refused a write (full, read-only, not a folder)
+    ├── NotSyncedError                a model asked for by path() is not on disk
+    ├── OfflineError                  --offline and something is not in the store
+    └── Interrupted                   Ctrl-C; exit 130
+"""
+
+from __future__ import annotations
+
+
+class ModelpmError(Exception):
+    """Base class: a failure with a message for the user, a hint and an exit code."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ModelpmError):
+    """The user's input (manifest, lock, arguments) is wrong: exit 2."""
+
+    exit_code = 2
+
+
+class ManifestError(UsageError):
+    """models.toml cannot be read or breaks a rule."""
+
+
+class LockfileError(UsageError):
+    """models.lock cannot be read, is corrupted, or comes from a newer modelpm."""
+
+
+class ProjectNotFoundError(UsageError):
+    """No models.toml in the folder given or any folder above it."""
+
+
+class StaleLockError(ModelpmError):
+    """The lock does not match the manifest and the user asked us not to re-lock."""
+
+
+class HubError(ModelpmError):
+    """The hub answered with an error we cannot work around."""
+
+
+class RepoNotFoundError(HubError):
+    """The repository does not exist, or is private and the token cannot see it."""
+
+
+class RevisionNotFoundError(HubError):
+    """The branch, tag or commit does not exist in the repository."""
+
+
+class EntryNotFoundError(HubError):
+    """A file or folder does not exist at the locked commit."""
+
+
+class GatedRepoError(HubError):
+    """The repository is gated (or private) and this token has no access to its files."""
+
+
+class NetworkError(HubError):
+    """The hub could not be reached, or the connection failed after every retry."""
+
+
+class IntegrityError(ModelpmError):
+    """Bytes on the wire or on disk do not hash to what the lock pins."""
+
+
+class StorageError(ModelpmError):
+    """A write failed on the local disk: full, read-only, or a path in the way."""
+
+
+class NotSyncedError(ModelpmError):
+    """A model was asked for that is not (fully) on disk."""
+
+
+class OfflineError(ModelpmError):
+    """--offline was given and a file is neither placed nor in the store."""
+
+
+class Interrupted(ModelpmError):
+    """The user pressed Ctrl-C; state on disk is intact."""
+
+    exit_code = 130

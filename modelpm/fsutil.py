@@ -1,0 +1,135 @@
+"""Small file-system primitives that keep the previous good state on failure.
+
+Every write modelpm makes to a file a user can see goes through here: a temp
+file in the same folder, fsync, then ``os.replace``, so a crash at any point
+leaves either the old file or the new one, never half of one. OS errors a user
+can cause (disk full, read-only folder, a file where a folder should be) are
+turned into :class:`~modelpm.errors.StorageError` with the path and a hint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from modelpm.errors import StorageError
+
+TEMP_PREFIX = ".modelpm-tmp-"
+LinkKind = Literal["hardlink", "copy"]
+
+
+def storage_error(exc: OSError, path: Path, action: str) -> StorageError:
+    """One clear line for an OS error on ``path``."""
+    hints = {
+        errno.ENOSPC: f"free space on the disk holding {path.parent}",
+        errno.EDQUOT: f"free space in your quota on {path.parent}",
+        errno.EROFS: f"{path.parent} is on a read-only file system; choose another folder",
+        errno.EACCES: f"check the permissions of {path.parent}",
+        errno.EPERM: f"check the permissions of {path.parent}",
+        errno.ENOTDIR: f"a file stands where a folder is needed on the way to {path}; move it away",
+        errno.EEXIST: f"move {path} away",
+        errno.EISDIR: f"a folder stands where the file {path} should go; move it away",
+    }
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return StorageError(f"cannot {action} {path}: {reason}", hint=hints.get(exc.errno or 0))
+
+
+@contextlib.contextmanager
+def storage_errors(path: Path, action: str) -> Iterator[None]:
+    """Re-raise OSError inside the block as a StorageError naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, StorageError):  # pragma: no cover - StorageError is not an OSError
+            raise
+        raise storage_error(exc, path, action) from exc
+
+
+def temp_sibling(path: Path) -> Path:
+    """A unique temp name in the same folder (so rename stays on one file system)."""
+    return path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}"[:255])
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so readers see the old or the new file, never a mix."""
+    with storage_errors(path, "write"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_sibling(path)
+        try:
+            with tmp.open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def place_file(source: Path, target: Path) -> LinkKind:
+    """Put ``source``'s bytes at ``target`` atomically: a hard link where possible, else a copy.
+
+    The target's folder is created. An existing target is replaced only once
+    the new file is complete.
+    """
+    with storage_errors(target, "place"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_sibling(target)
+        kind: LinkKind = "hardlink"
+        try:
+            try:
+                os.link(source, tmp)
+            except OSError as exc:
+                # EXDEV: another file system; EPERM/EMLINK/ENOTSUP: links refused.
+                if exc.errno not in (
+                    errno.EXDEV,
+                    errno.EPERM,
+                    errno.EMLINK,
+                    errno.ENOTSUP,
+                    errno.EACCES,
+                ):
+                    raise
+                shutil.copyfile(source, tmp)
+                os.chmod(tmp, 0o644)
+                kind = "copy"
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    return kind
+
+
+def remove_empty_parents(path: Path, stop: Path) -> None:
+    """Remove now-empty folders from ``path`` up to, not including, ``stop``."""
+    current = path
+    while current != stop and stop in current.parents:
+        try:
+            current.rmdir()
+        except OSError:
+            return
+        current = current.parent

@@ -1,0 +1,55 @@
+"""Streaming hashers for the two hashes a hub attests.
+
+``sha256`` is the plain content hash (what the Hub records for LFS files).
+``git-sha1`` is git's blob id: sha1 over ``b"blob <size>\\0"`` followed by the
+content, so the size must be known before the first byte. Both are fed in
+order, one block at a time, and never need the whole file in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Protocol
+
+from modelpm.lockfile import Digest
+
+BLOCK_SIZE = 8 * 1024 * 1024
+
+
+class Hasher(Protocol):
+    def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def new_hasher(algorithm: str, size: int) -> Hasher:
+    """A fresh hasher for ``algorithm``; ``size`` is the length of the content to come."""
+    if algorithm == "sha256":
+        return hashlib.sha256()
+    if algorithm == "git-sha1":
+        hasher = hashlib.sha1(usedforsecurity=False)
+        hasher.update(b"blob %d\0" % size)
+        return hasher
+    raise ValueError(f"unknown hash algorithm {algorithm!r}")
+
+
+def hash_file(path: Path, algorithm: str) -> Digest:
+    """Hash a file on disk with ``algorithm``, streaming in large blocks."""
+    with path.open("rb") as handle:
+        size = path.stat().st_size
+        hasher = new_hasher(algorithm, size)
+        buffer = bytearray(BLOCK_SIZE)
+        view = memoryview(buffer)
+        while True:
+            count = handle.readinto(buffer)
+            if not count:
+                break
+            hasher.update(view[:count])
+    return Digest(algorithm, hasher.hexdigest())
+
+
+def digest_bytes(algorithm: str, data: bytes) -> Digest:
+    hasher = new_hasher(algorithm, len(data))
+    hasher.update(data)
+    return Digest(algorithm, hasher.hexdigest())

@@ -1,0 +1,281 @@
+"""Talking to a hub: the only module that imports ``huggingface_hub``.
+
+Owns: revision → commit, the recursive file listing of a commit, commit dates,
+file URLs, where the token may be sent, and the translation of every
+``huggingface_hub`` / ``httpx2`` exception into a :mod:`modelpm.errors` error
+with a hint. Never writes to disk.
+
+Trust: everything a hub says is input. Commit ids must be 40 hex digits,
+paths must pass :func:`modelpm.paths.check_repo_path`, a path listed twice is
+refused, and hashes must parse as :class:`~modelpm.lockfile.Digest`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import quote, urlsplit
+
+import httpx2
+from huggingface_hub import HfApi, get_token, hf_raise_for_status
+from huggingface_hub import errors as hf_errors
+
+from modelpm.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HubError,
+    NetworkError,
+    RepoNotFoundError,
+    RevisionNotFoundError,
+)
+from modelpm.lockfile import Digest
+from modelpm.paths import check_repo_path
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A repository on a hub."""
+
+    repo: str
+    repo_type: str = "model"
+
+    def __str__(self) -> str:
+        return self.repo if self.repo_type == "model" else f"{self.repo_type} {self.repo}"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file of a commit as the hub lists it."""
+
+    path: str
+    size: int
+    digest: Digest
+
+
+@dataclass(frozen=True)
+class ResolvedRevision:
+    """What a branch, tag or commit points to now."""
+
+    commit: str
+    date: datetime | None = None
+
+
+class Hub(Protocol):
+    """What the rest of modelpm needs from a hub; tests may pass any implementation."""
+
+    endpoint: str
+
+    def resolve(self, ref: RepoRef, revision: str) -> ResolvedRevision: ...
+
+    def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]: ...
+
+    def file_url(self, ref: RepoRef, commit: str, path: str) -> str: ...
+
+    def auth_headers(self, url: str) -> dict[str, str]: ...
+
+
+def find_token() -> str | None:
+    """The token exactly as the official client finds it: $HF_TOKEN, then its token file."""
+    return get_token()
+
+
+def endpoint_from(configured: str | None) -> str:
+    """The endpoint to use: $HF_ENDPOINT, then the manifest's ``[settings] endpoint``."""
+    return (os.environ.get("HF_ENDPOINT") or configured or DEFAULT_ENDPOINT).rstrip("/")
+
+
+class HubClient:
+    """A :class:`Hub` backed by ``huggingface_hub.HfApi``."""
+
+    def __init__(self, endpoint: str, token: str | None, *, timeout: float = 30.0) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        # token=False: never let HfApi look up a token on its own; we decided already.
+        self._api = HfApi(endpoint=self.endpoint, token=token or False)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HubClient(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
+
+    def resolve(self, ref: RepoRef, revision: str) -> ResolvedRevision:
+        with translate_errors(self.endpoint, ref, revision):
+            info = self._api.repo_info(
+                ref.repo, revision=revision, repo_type=ref.repo_type, timeout=self._timeout
+            )
+        commit = getattr(info, "sha", None)
+        if not isinstance(commit, str) or not _COMMIT.match(commit):
+            raise HubError(
+                f"{self.endpoint} answered {ref} @ {revision} without a valid commit id",
+                hint="the endpoint may not be a Hugging Face compatible hub",
+            )
+        modified = getattr(info, "last_modified", None)
+        return ResolvedRevision(commit, modified if isinstance(modified, datetime) else None)
+
+    def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]:
+        files: dict[str, RemoteFile] = {}
+        with translate_errors(self.endpoint, ref, commit):
+            try:
+                entries = list(
+                    self._api.list_repo_tree(
+                        ref.repo, recursive=True, revision=commit, repo_type=ref.repo_type
+                    )
+                )
+            except (KeyError, TypeError) as exc:
+                raise HubError(
+                    f"{self.endpoint} sent a malformed file listing for {ref} ({exc})",
+                    hint="the endpoint may not be a Hugging Face compatible hub",
+                ) from None
+        for entry in entries:
+            if not hasattr(entry, "size"):  # a folder
+                continue
+            remote = _remote_file(entry, ref, self.endpoint)
+            if remote.path in files:
+                raise HubError(
+                    f"{self.endpoint} listed {remote.path!r} twice in {ref} @ {commit[:12]}",
+                    hint="the endpoint is not trustworthy; try another one",
+                )
+            files[remote.path] = remote
+        return sorted(files.values(), key=lambda item: item.path)
+
+    def file_url(self, ref: RepoRef, commit: str, path: str) -> str:
+        return file_url(self.endpoint, ref, commit, path)
+
+    def auth_headers(self, url: str) -> dict[str, str]:
+        """The Authorization header, only for URLs on this endpoint's own origin."""
+        if self._token and same_origin(url, self.endpoint):
+            return {"authorization": f"Bearer {self._token}"}
+        return {}
+
+
+def file_url(endpoint: str, ref: RepoRef, commit: str, path: str) -> str:
+    return (
+        f"{endpoint}/{_URL_PREFIX[ref.repo_type]}{ref.repo}/resolve/"
+        f"{quote(commit, safe='')}/{quote(path)}"
+    )
+
+
+def same_origin(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    default = {"http": 80, "https": 443}
+    return (a.scheme, a.hostname, a.port or default.get(a.scheme)) == (
+        b.scheme,
+        b.hostname,
+        b.port or default.get(b.scheme),
+    )
+
+
+def _remote_file(entry: object, ref: RepoRef, endpoint: str) -> RemoteFile:
+    path = getattr(entry, "path", None)
+    size = getattr(entry, "size", None)
+    blob_id = getattr(entry, "blob_id", None)
+    lfs = getattr(entry, "lfs", None)
+    try:
+        if not isinstance(path, str):
+            raise ValueError("a file without a path")
+        check_repo_path(path)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"file {path!r} has an invalid size")
+        if lfs is not None:
+            if getattr(lfs, "size", size) != size:
+                raise ValueError(f"file {path!r} has two different sizes")
+            digest = Digest("sha256", str(getattr(lfs, "sha256", "")))
+        else:
+            digest = Digest("git-sha1", str(blob_id))
+    except ValueError as exc:
+        raise HubError(
+            f"{endpoint} listed a file of {ref} that modelpm refuses: {exc}",
+            hint="the endpoint is not trustworthy; try another one",
+        ) from None
+    return RemoteFile(path=path, size=size, digest=digest)
+
+
+_ACCESS_HINT = (
+    "accept the licence on the repo page ({url}) if it is gated, then set HF_TOKEN "
+    "to a token with access (or run `hf auth login`)"
+)
+
+
+def repo_page(endpoint: str, ref: RepoRef) -> str:
+    return f"{endpoint}/{_URL_PREFIX[ref.repo_type]}{ref.repo}"
+
+
+@contextlib.contextmanager
+def translate_errors(endpoint: str, ref: RepoRef, revision: str | None = None) -> Iterator[None]:
+    """Turn huggingface_hub and httpx2 exceptions into modelpm errors with hints."""
+    try:
+        yield
+    except hf_errors.GatedRepoError:
+        raise GatedRepoError(
+            f"{ref} is gated and this token has no access to its files",
+            hint=_ACCESS_HINT.format(url=repo_page(endpoint, ref)),
+        ) from None
+    except hf_errors.RepositoryNotFoundError:
+        raise RepoNotFoundError(
+            f"{ref} was not found on {endpoint}",
+            hint="check the repo id and repo-type; if it is private, set HF_TOKEN to a "
+            "token with access",
+        ) from None
+    except hf_errors.RevisionNotFoundError:
+        raise RevisionNotFoundError(
+            f"revision {revision!r} was not found in {ref}",
+            hint=f"check the branch, tag or commit on {repo_page(endpoint, ref)}",
+        ) from None
+    except hf_errors.EntryNotFoundError:
+        raise EntryNotFoundError(f"a file of {ref} @ {revision} was not found") from None
+    except hf_errors.HfHubHTTPError as exc:
+        raise _http_error(
+            endpoint,
+            ref,
+            exc.response.status_code if exc.response is not None else None,
+            str(exc).splitlines()[0],
+        ) from None
+    except httpx2.TransportError as exc:
+        raise network_error(endpoint, exc) from None
+
+
+def _http_error(endpoint: str, ref: RepoRef, status: int | None, detail: str) -> HubError:
+    if status == 401:
+        return GatedRepoError(
+            f"{endpoint} refused the token for {ref} (401)",
+            hint="set HF_TOKEN to a valid token, or unset it for public repos",
+        )
+    if status == 429:
+        return NetworkError(
+            f"{endpoint} is rate-limiting requests (429)", hint="wait a minute and run again"
+        )
+    return HubError(f"{endpoint} failed for {ref}: {detail}", hint="try again later")
+
+
+def network_error(endpoint: str, exc: BaseException) -> NetworkError:
+    reason = type(exc).__name__
+    text = str(exc).strip()
+    if text:
+        reason = f"{reason}: {text.splitlines()[0]}"
+    return NetworkError(
+        f"cannot reach {endpoint} ({reason})",
+        hint="check your connection, or point HF_ENDPOINT at a mirror you can reach",
+    )
+
+
+def raise_for_response(
+    response: httpx2.Response, endpoint: str, ref: RepoRef, revision: str
+) -> None:
+    """Raise the modelpm error for an error answer to a file request (a no-op for < 400)."""
+    if response.status_code < 400:
+        return
+    with translate_errors(endpoint, ref, revision):
+        hf_raise_for_status(response)
+
+
+def error_headers(headers: Mapping[str, str]) -> str | None:
+    """The hub's typed error code of a response, if any."""
+    return headers.get("x-error-code")

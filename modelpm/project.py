@@ -1,0 +1,137 @@
+"""A project on disk: where models.toml, models.lock and the private state are.
+
+Layout::
+
+    <root>/models.toml        the manifest (hand-written, committed)
+    <root>/models.lock        the lock (generated, committed)
+    <root>/.modelpm/          private, machine-specific state (ignored by git)
+        state.json            what sync placed: per file size, mtime, inode, hash
+        .gitignore            "*"
+
+The state lets a no-op ``sync`` prove that nothing changed with one ``stat``
+per file and no network. It is a cache of facts about this machine: losing it
+costs a re-hash, never a wrong file, because an entry is trusted only while
+the file's (size, mtime, inode) are exactly as recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelpm.errors import ProjectNotFoundError
+from modelpm.fsutil import atomic_write_text
+from modelpm.lockfile import LOCK_NAME, Digest
+from modelpm.manifest import MANIFEST_NAME
+
+STATE_DIR = ".modelpm"
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_NAME
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_NAME
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+
+def find_project(project: Path | None = None, start: Path | None = None) -> Project:
+    """The project in ``project``, or the nearest folder from ``start`` up with a models.toml."""
+    if project is not None:
+        root = project.expanduser().resolve()
+        if not (root / MANIFEST_NAME).is_file():
+            raise ProjectNotFoundError(
+                f"no {MANIFEST_NAME} in {root}", hint="run `modelpm init` there first"
+            )
+        return Project(root)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST_NAME).is_file():
+            return Project(folder)
+    raise ProjectNotFoundError(
+        f"no {MANIFEST_NAME} in {here} or any folder above it",
+        hint="run `modelpm init` to start a project, or pass --project DIR",
+    )
+
+
+@dataclass(frozen=True)
+class PlacedFile:
+    """A file sync put in a destination, and how it looked right after."""
+
+    digest: Digest
+    size: int
+    mtime_ns: int
+    inode: int
+
+    def matches(self, stat: os.stat_result) -> bool:
+        return (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (
+            self.size,
+            self.mtime_ns,
+            self.inode,
+        )
+
+
+@dataclass
+class State:
+    """Mutable record of placed files: ``files[dest-relative-to-root path]``."""
+
+    files: dict[str, PlacedFile] = field(default_factory=dict)
+
+
+def read_state(project: Project) -> State:
+    """The recorded state; an unreadable or foreign state is treated as empty (costs a re-hash)."""
+    path = project.state_dir / "state.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != STATE_VERSION:
+            return State()
+        files = {
+            name: PlacedFile(
+                Digest(*entry["digest"].split("-", 1)),
+                int(entry["size"]),
+                int(entry["mtime_ns"]),
+                int(entry["inode"]),
+            )
+            for name, entry in data["files"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return State()
+    return State(files)
+
+
+def write_state(project: Project, state: State) -> None:
+    project.state_dir.mkdir(exist_ok=True)
+    ignore = project.state_dir / ".gitignore"
+    if not ignore.exists():
+        atomic_write_text(ignore, "*\n")
+    payload: dict[str, Any] = {
+        "version": STATE_VERSION,
+        "files": {
+            name: {
+                "digest": placed.digest.key,
+                "size": placed.size,
+                "mtime_ns": placed.mtime_ns,
+                "inode": placed.inode,
+            }
+            for name, placed in sorted(state.files.items())
+        },
+    }
+    text = json.dumps(payload, indent=1, sort_keys=True) + "\n"
+    with contextlib.suppress(OSError):
+        if (project.state_dir / "state.json").read_text(encoding="utf-8") == text:
+            return
+    atomic_write_text(project.state_dir / "state.json", text)
