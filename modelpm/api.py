@@ -20,16 +20,18 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from modelpm import store_maintenance
 from modelpm.config import Config, resolve_config
 from modelpm.download import Downloader, make_client, options_from_env
-from modelpm.errors import LockfileError, NotSyncedError, StaleLockError
+from modelpm.errors import LockfileError, NotSyncedError, ProjectNotFoundError, StaleLockError
 from modelpm.hub import Hub, HubClient, find_token
 from modelpm.lockfile import Lock, LockedModel, read_lock, write_lock
 from modelpm.manifest import Manifest, load_manifest
 from modelpm.progress import Reporter
 from modelpm.project import Project, State, find_project, read_state, write_state
 from modelpm.resolve import LockOutcome, Staleness, lock_project, staleness
-from modelpm.store import Store
+from modelpm.store import Store, default_store_root
+from modelpm.store_maintenance import GcReport, StoreCheck
 from modelpm.sync import SyncPlan, SyncReport, apply_sync, plan_sync, wanted_files
 from modelpm.verify import VerifyReport, check_model
 
@@ -352,13 +354,37 @@ def path(name: str, project: PathLike | None = None) -> Path:
     return ctx.project.root / spec.dest
 
 
+def store_root(project: PathLike | None = None) -> Path:
+    """The store this project (or, outside any project, this machine) uses."""
+    try:
+        return _context(project).config.store_root
+    except ProjectNotFoundError:
+        if project is not None:
+            raise
+    home = os.environ.get("MODELPM_HOME")
+    return (Path(home).expanduser() if home else default_store_root()).resolve()
+
+
+def verify_store(project: PathLike | None = None, *, remove_corrupt: bool = False) -> StoreCheck:
+    """Re-hash every object in the store."""
+    return store_maintenance.verify_store(Store(store_root(project)), remove_corrupt=remove_corrupt)
+
+
+def gc_store(project: PathLike | None = None, *, dry_run: bool = False) -> GcReport:
+    """Remove store objects that no registered project's lock references."""
+    return store_maintenance.collect_garbage(Store(store_root(project)), dry_run=dry_run)
+
+
 __all__ = [
     "LockResult",
     "ModelStatus",
     "SyncResult",
+    "gc_store",
     "lock",
     "path",
     "status",
+    "store_root",
     "sync",
     "verify",
+    "verify_store",
 ]

@@ -99,6 +99,10 @@ class LockedModel:
     fingerprint: str
     files: tuple[LockedFile, ...]
 
+    def __post_init__(self) -> None:
+        # One canonical order, so equal resolutions compare and render equal.
+        object.__setattr__(self, "files", tuple(sorted(self.files, key=lambda item: item.path)))
+
     @property
     def total_size(self) -> int:
         return sum(item.size for item in self.files)

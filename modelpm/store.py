@@ -87,6 +87,12 @@ class Store:
             self.ranges_path(digest).unlink(missing_ok=True)
         return target
 
+    def evict(self, digest: Digest) -> None:
+        """Drop an object found corrupted (edited in place through a hard link)."""
+        path = self.object_path(digest)
+        with contextlib.suppress(FileNotFoundError), storage_errors(path, "remove"):
+            path.unlink()
+
     def discard_partial(self, digest: Digest) -> None:
         self.partial_path(digest).unlink(missing_ok=True)
         self.ranges_path(digest).unlink(missing_ok=True)
@@ -98,11 +104,14 @@ class Store:
         if not tag.exists():
             atomic_write_text(tag, CACHEDIR_TAG)
 
+    def _registry_entry(self, project_root: Path) -> Path:
+        key = hashlib.sha256(str(project_root.resolve()).encode()).hexdigest()[:16]
+        return self.root / "projects" / f"{key}.json"
+
     def register_project(self, project_root: Path) -> None:
         """Remember that a project uses this store, so ``store gc`` can find its lock."""
         project_root = project_root.resolve()
-        key = hashlib.sha256(str(project_root).encode()).hexdigest()[:16]
-        path = self.root / "projects" / f"{key}.json"
+        path = self._registry_entry(project_root)
         text = json.dumps({"path": str(project_root)}) + "\n"
         with contextlib.suppress(OSError):
             if path.read_text(encoding="utf-8") == text:
@@ -110,6 +119,9 @@ class Store:
         with storage_errors(path, "write"):
             self._prepare()
         atomic_write_text(path, text)
+
+    def forget_project(self, project_root: Path) -> None:
+        self._registry_entry(project_root).unlink(missing_ok=True)
 
     def projects(self) -> list[Path]:
         folder = self.root / "projects"

@@ -186,11 +186,16 @@ class _Applier:
             return False
         with storage_errors(target, "read"):
             ok = hash_file(target, task.digest.algorithm) == task.digest
+            shares_store_inode = _same_inode(target, self.store.object_path(task.digest))
         if ok:
             self.record(task)
-        else:
-            self.reporter.note(f"replacing {task.target}: its content differs from the lock")
-        return ok
+            return True
+        if shares_store_inode:
+            # Edited in place through the hard link: the store's copy is damaged too.
+            self.store.evict(task.digest)
+        with self.lock:
+            self.report.notes.append(f"restored {task.target}: its content differed from the lock")
+        return False
 
     def remove(self, target: str) -> None:
         path = self.root / target
@@ -208,6 +213,13 @@ class _Applier:
             path.unlink()
         remove_empty_parents(path.parent, self.root)
         self.report.removed += 1
+
+
+def _same_inode(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _in_the_way(target: Path) -> ModelpmError:

@@ -1,0 +1,5 @@
+"""``python -m modelpm`` runs the CLI."""
+
+from modelpm.cli import main
+
+main()

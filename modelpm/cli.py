@@ -1,0 +1,323 @@
+"""The ``modelpm`` command: a thin typer layer over :mod:`modelpm.api`.
+
+Owns argument parsing, rendering (rich tables, progress, JSON) and the one
+place where errors become output: ``error: <message>`` and ``hint: <hint>``
+on stderr and the error's exit code (0 ok, 1 failed, 2 bad input, 130
+interrupted). Nothing here is needed by a library user; nothing imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from modelpm import api
+from modelpm.errors import Interrupted, ModelpmError
+from modelpm.render import ProgressReporter, human_size
+
+app = typer.Typer(
+    name="modelpm",
+    help=(
+        "A package manager for machine-learning models.\n\n"
+        "Declare models in models.toml, pin them in models.lock, and sync verified "
+        "files into your project.\n\n"
+        "\b\n"
+        "  modelpm lock     resolve revisions to commits; record every file's size and hash\n"
+        "  modelpm sync     download what is missing, verify every byte, place the files\n"
+        "  modelpm verify   re-hash placed files against the lock\n"
+        "  modelpm status   one row per model"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        help="Project folder (default: the nearest folder upward holding models.toml).",
+        show_default=False,
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Print retries and per-file detail.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+NamesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(help="Model names (default: all).", show_default=False),
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", help="Files downloaded in parallel (default 8).", min=1),
+]
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+
+def _fail(error: ModelpmError) -> NoReturn:
+    stderr.print(f"error: {error.message}", markup=False)
+    if error.hint:
+        stderr.print(f"hint: {error.hint}", markup=False)
+    raise typer.Exit(error.exit_code)
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run ``action``; every failure a user can meet becomes one or two lines and an exit code."""
+    try:
+        return action()
+    except ModelpmError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        _fail(Interrupted("interrupted; nothing was lost", hint="run the command again to resume"))
+
+
+@app.command()
+def lock(
+    project: ProjectOption = None,
+    upgrade: Annotated[
+        bool, typer.Option("--upgrade", "-U", help="Re-resolve every branch and tag.")
+    ] = False,
+    upgrade_model: Annotated[
+        list[str] | None,
+        typer.Option("--upgrade-model", "-P", help="Re-resolve this model (repeatable)."),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if models.lock is stale; write nothing.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Resolve models.toml into models.lock.
+
+    Entries that are new or changed are resolved (revision → commit, every selected file with
+    its size and hash); unchanged entries keep their pins without asking the hub.
+
+    \b
+    Examples:
+      modelpm lock
+      modelpm lock --upgrade-model bert
+      modelpm lock --check      # in CI
+    """
+    result = _run(
+        lambda: api.lock(project, upgrade=upgrade, upgrade_models=upgrade_model or (), check=check)
+    )
+    if quiet:
+        return
+    if check:
+        stderr.print("models.lock is up to date")
+        return
+    for name in result.resolved:
+        model = result.lock.get(name)
+        assert model is not None
+        stderr.print(
+            f"locked {name}: {model.repo} @ {model.revision} → {model.commit[:12]} "
+            f"({len(model.files)} files, {human_size(model.total_size)})"
+        )
+    for name in result.removed:
+        stderr.print(f"removed {name} from models.lock")
+    if not result.written:
+        stderr.print("models.lock is up to date")
+
+
+@app.command()
+def sync(
+    names: NamesArgument = None,
+    project: ProjectOption = None,
+    locked: Annotated[
+        bool, typer.Option("--locked", help="Fail if models.lock is stale instead of locking.")
+    ] = False,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Use models.lock as is; do not compare it.")
+    ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="No network: use placed files and the store only.")
+    ] = False,
+    jobs: JobsOption = None,
+    connections: Annotated[
+        int | None,
+        typer.Option("--connections", help="Connections per large file (default 8).", min=1),
+    ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Download what is missing, verify every byte, place the files.
+
+    Locks first if models.lock is stale (unless --locked or --frozen). A second sync on a
+    synced project makes no network request.
+
+    \b
+    Examples:
+      modelpm sync
+      modelpm sync bert --locked      # in CI
+      modelpm sync --offline
+    """
+    reporter = ProgressReporter(stderr, quiet=quiet, verbose=verbose)
+    try:
+        result = _run(
+            lambda: api.sync(
+                names or (),
+                project=project,
+                locked=locked,
+                frozen=frozen,
+                offline=offline,
+                jobs=jobs,
+                connections=connections,
+                reporter=reporter,
+            )
+        )
+    finally:
+        reporter.close()
+    if quiet:
+        return
+    if result.lock is not None:
+        for name in result.lock.resolved:
+            stderr.print(f"locked {name}")
+    report = result.report
+    for note in report.notes:
+        stderr.print(f"warning: {note}", markup=False)
+    if result.plan.is_noop:
+        stderr.print(f"everything is in place ({report.kept} files)")
+        return
+    reporter.summary(report)
+
+
+@app.command()
+def verify(
+    names: NamesArgument = None,
+    project: ProjectOption = None,
+    json_output: JsonOption = False,
+    jobs: JobsOption = None,
+) -> None:
+    """Re-hash placed files against models.lock.
+
+    Exit 0 when every file matches; exit 1 naming each missing, modified or unexpected
+    file. `modelpm sync` repairs missing and modified files.
+    """
+    report = _run(lambda: api.verify(names or (), project=project, jobs=jobs))
+    if json_output:
+        payload = {"passed": report.passed, "models": [asdict(check) for check in report.models]}
+        stdout.print_json(json.dumps(payload))
+    else:
+        for check in report.models:
+            if check.passed:
+                stderr.print(f"ok {check.name}: {len(check.ok)} files match ({check.dest})")
+                continue
+            for kind in ("missing", "modified", "unexpected"):
+                for path in getattr(check, kind):
+                    stderr.print(f"{kind} {check.name}: {check.dest}/{path}", markup=False)
+    if not report.passed:
+        if not json_output:
+            stderr.print("hint: run `modelpm sync` to restore missing and modified files")
+        raise typer.Exit(1)
+
+
+def _status(project: Path | None, json_output: bool) -> None:
+    rows = _run(lambda: api.status(project))
+    if json_output:
+        stdout.print_json(json.dumps([asdict(row) for row in rows]))
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("name", "repo", "revision", "files", "size", "state"):
+        table.add_column(column, justify="right" if column in ("files", "size") else "left")
+    for row in rows:
+        commit = row.commit[:7] if row.commit else "-"
+        table.add_row(
+            row.name,
+            row.repo if row.repo_type == "model" else f"{row.repo} ({row.repo_type})",
+            f"{row.revision} → {commit}",
+            str(row.files),
+            human_size(row.size),
+            row.state,
+        )
+    stdout.print(table)
+
+
+@app.command()
+def status(project: ProjectOption = None, json_output: JsonOption = False) -> None:
+    """One row per model: name, repo, revision → commit, files, size, state."""
+    _status(project, json_output)
+
+
+@app.command("list")
+def list_models(project: ProjectOption = None, json_output: JsonOption = False) -> None:
+    """Alias of status."""
+    _status(project, json_output)
+
+
+store_app = typer.Typer(
+    help="The content-addressed store shared by your projects.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("path")
+def store_path(project: ProjectOption = None) -> None:
+    """Print where the store is (MODELPM_HOME, [settings] store, or ~/.cache/modelpm)."""
+    stdout.print(str(_run(lambda: api.store_root(project))), markup=False)
+
+
+@store_app.command("verify")
+def store_verify(
+    project: ProjectOption = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Delete corrupt objects; the next sync refetches.")
+    ] = False,
+) -> None:
+    """Re-hash every object in the store; exit 1 if any is corrupt."""
+    check = _run(lambda: api.verify_store(project, remove_corrupt=remove))
+    for key in check.corrupt:
+        stderr.print(f"corrupt {key}{' (removed)' if remove else ''}", markup=False)
+    if check.passed:
+        stderr.print(f"ok: {check.objects} objects match their hashes")
+        return
+    if not remove:
+        stderr.print("hint: run `modelpm store verify --remove`, then `modelpm sync`")
+    raise typer.Exit(1)
+
+
+@store_app.command("gc")
+def store_gc(
+    project: ProjectOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")
+    ] = False,
+) -> None:
+    """Remove objects that no known project's models.lock references.
+
+    Projects are known once they have synced with this store; a project whose folder or
+    lock is gone is forgotten.
+    """
+    report = _run(lambda: api.gc_store(project, dry_run=dry_run))
+    verb = "would remove" if dry_run else "removed"
+    stderr.print(
+        f"{verb} {report.removed} objects ({human_size(report.freed_bytes)}); kept "
+        f"{report.kept} used by {len(report.projects)} projects"
+    )
+    for root in report.forgotten:
+        stderr.print(f"forgot {root} (no models.lock there any more)", markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside any command body
+        stderr.print("error: interrupted")
+        sys.exit(130)

@@ -1,0 +1,131 @@
+"""Shared helpers for tests that drive modelpm against the loopback test hub."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modelpm.cli import app
+from modelpm.testing import TestHub
+
+MANIFEST = """\
+# A project with a tag, a branch with a '/', patterns, a dataset and a custom dest.
+[settings]
+dest-root = "models"
+
+[models.tiny]
+repo = "acme/tiny"
+revision = "v1.0"
+include = ["*.json", "*.safetensors", "nested/"]
+exclude = ["*.h5"]
+
+[models.tiny-dev]
+repo = "acme/tiny"
+revision = "feature/x"
+include = ["*.safetensors", "config.json"]
+dest = "weights/dev"
+
+[models.squad]
+repo = "acme/squad"
+repo-type = "dataset"
+"""
+
+
+def random_bytes(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+@dataclass
+class Repos:
+    v1: str
+    dev: str
+    dataset: str
+
+
+def build_repos(hub: TestHub) -> Repos:
+    tiny = hub.create_repo("acme/tiny")
+    tiny.commit(
+        {
+            "config.json": b'{"hidden_size": 8}\n',
+            "tokenizer.json": b'{"vocab": ["a", "b"]}\n',
+            "model.safetensors": random_bytes(3 * 1024 * 1024 + 7, 1),
+            "tf_model.h5": random_bytes(64 * 1024, 2),
+            "nested/a.txt": b"nested text\n",
+            "nested/deep/b.bin": random_bytes(1000, 3),
+            "README.md": b"# tiny\n",
+        },
+        message="first",
+    )
+    v1 = tiny.create_tag("v1.0")
+    tiny.create_branch("feature/x")
+    dev = tiny.commit(
+        {"model.safetensors": random_bytes(2 * 1024 * 1024, 4)}, branch="feature/x"
+    )
+    tiny.commit({"config.json": b'{"hidden_size": 16}\n'}, message="main moves on")
+    squad = hub.create_repo("acme/squad", repo_type="dataset")
+    dataset = squad.commit(
+        {"plain_text/train.parquet": random_bytes(200_000, 5), "README.md": b"squad\n"}
+    )
+    return Repos(v1=v1, dev=dev, dataset=dataset)
+
+
+@dataclass
+class Workspace:
+    """A project folder and a store, both in tmp, with the CLI pointed at the hub."""
+
+    root: Path
+    store: Path
+    hub: TestHub
+    runner: CliRunner
+
+    def cli(self, *args: str) -> CliResult:
+        result = self.runner.invoke(app, ["--help"] if not args else list(args))
+        return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
+
+    def write(self, text: str, name: str = "models.toml") -> None:
+        (self.root / name).write_text(text, encoding="utf-8")
+
+    def files(self, dest: str) -> dict[str, bytes]:
+        base = self.root / dest
+        return {
+            p.relative_to(base).as_posix(): p.read_bytes()
+            for p in sorted(base.rglob("*"))
+            if p.is_file()
+        }
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+
+def make_workspace(
+    tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch, name: str = "project"
+) -> Workspace:
+    root = tmp_path / name
+    root.mkdir()
+    store = tmp_path / f"{name}-store"
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    monkeypatch.setenv("MODELPM_HOME", str(store))
+    monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "2")
+    monkeypatch.chdir(root)
+    return Workspace(root=root, store=store, hub=hub, runner=CliRunner())
+
+
+def all_text_under(*folders: Path) -> str:
+    """Everything a run left on disk, as text, for secret scans."""
+    chunks = []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                chunks.append(path.read_bytes().decode("latin-1"))
+                chunks.append(os.fspath(path))
+    return "\n".join(chunks)

@@ -1,0 +1,122 @@
+"""Small pure modules: patterns, ranges, repo paths, hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from huggingface_hub.utils import filter_repo_objects
+from hypothesis import given
+from hypothesis import strategies as st
+
+from modelpm.hashing import digest_bytes, hash_file
+from modelpm.paths import check_repo_path, join_inside
+from modelpm.patterns import is_selected, select
+from modelpm.ranges import Ranges, split_gaps
+
+PATHS = [
+    "config.json",
+    "model.safetensors",
+    "nested/b.json",
+    "nested/deep/c.bin",
+    "tf_model.h5",
+    "flax_model.msgpack",
+    ".gitattributes",
+    "onnx/model.onnx",
+]
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude"),
+    [
+        (None, []),
+        (["*.json"], []),
+        (["nested/"], []),
+        (["*.json", "*.safetensors"], ["nested/*"]),
+        (None, ["*.h5", "*.msgpack"]),
+        (["onnx\\*"], []),
+        (["*"], ["*/"]),
+    ],
+)
+def test_patterns_match_the_official_client(include: list[str] | None, exclude: list[str]) -> None:
+    official = list(filter_repo_objects(PATHS, allow_patterns=include, ignore_patterns=exclude))
+    assert select(PATHS, include, exclude) == official
+
+
+segment = st.text(alphabet="ab.*?/_-[]!", min_size=1, max_size=6)
+
+
+@given(
+    paths=st.lists(st.text(alphabet="ab./_-", min_size=1, max_size=12), max_size=8),
+    include=st.none() | st.lists(segment, min_size=1, max_size=3),
+    exclude=st.lists(segment, max_size=3),
+)
+def test_patterns_agree_with_official_filter_on_random_input(
+    paths: list[str], include: list[str] | None, exclude: list[str]
+) -> None:
+    official = list(filter_repo_objects(paths, allow_patterns=include, ignore_patterns=exclude))
+    assert [p for p in paths if is_selected(p, include, exclude)] == official
+
+
+def test_ranges_merge_and_report_gaps() -> None:
+    ranges = Ranges(100)
+    ranges.add(10, 20)
+    ranges.add(30, 40)
+    ranges.add(20, 30)
+    assert ranges.done == [[10, 40]]
+    assert ranges.missing() == [(0, 10), (40, 100)]
+    assert ranges.prefix() == 0
+    ranges.add(0, 10)
+    assert ranges.prefix() == 40
+    ranges.add(35, 100)
+    assert ranges.complete and ranges.written == 100
+
+
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), max_size=20))
+def test_ranges_cover_exactly_what_was_added(intervals: list[tuple[int, int]]) -> None:
+    ranges = Ranges(150)
+    covered: set[int] = set()
+    for start, end in intervals:
+        ranges.add(start, end)
+        covered.update(range(max(0, start), min(150, end)))
+    assert ranges.written == len(covered)
+    missing = {i for start, end in ranges.missing() for i in range(start, end)}
+    assert missing == set(range(150)) - covered
+
+
+def test_split_gaps_respects_minimum_and_covers_everything() -> None:
+    segments = split_gaps([(0, 100), (200, 205)], parts=4, min_segment=10)
+    assert segments[0] == (0, 27)  # ceil(105 / 4)
+    covered = sum(end - start for start, end in segments)
+    assert covered == 105
+    assert split_gaps([(0, 15)], parts=8, min_segment=10) == [(0, 15)]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "../x", "a/../b", "/etc/passwd", "a//b", "a\\b", "nul\x00", "tab\there", "C:/x",
+     "./a", "a/" + "x" * 300],
+)
+def test_hostile_repo_paths_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        check_repo_path(bad)
+
+
+def test_join_inside_stays_inside(tmp_path: Path) -> None:
+    assert join_inside(tmp_path, "a/b c.txt") == tmp_path / "a" / "b c.txt"
+    with pytest.raises(ValueError):
+        join_inside(tmp_path, "../escape")
+
+
+def test_git_sha1_matches_git(tmp_path: Path) -> None:
+    data = b"hello modelpm\n" * 1000
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    expected = subprocess.run(
+        ["git", "hash-object", str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert hash_file(path, "git-sha1").hexdigest == expected
+    assert digest_bytes("git-sha1", data).hexdigest == expected
+    assert hash_file(path, "sha256").hexdigest == hashlib.sha256(data).hexdigest()
