@@ -24,7 +24,7 @@ from modelpm import store_maintenance
 from modelpm.config import Config, resolve_config
 from modelpm.download import Downloader, make_client, options_from_env
 from modelpm.errors import LockfileError, NotSyncedError, ProjectNotFoundError, StaleLockError
-from modelpm.hub import Hub, HubClient, find_token
+from modelpm.hub import Hub, HubClient, RepoRef, find_token
 from modelpm.lockfile import Lock, LockedModel, read_lock, write_lock
 from modelpm.manifest import Manifest, load_manifest
 from modelpm.progress import Reporter
@@ -125,15 +125,14 @@ def _lock(
     previous = read_lock(ctx.project.lock_path)
     stale = staleness(ctx.manifest, previous)
     _check_names(ctx.manifest, upgrade_models)
-    if check:
-        if not stale.is_fresh:
-            raise StaleLockError(
-                f"models.lock is out of date: {stale.describe()}", hint="run `modelpm lock`"
-            )
-        assert previous is not None
-        return LockResult(previous, False, (), tuple(m.name for m in previous.models), (), stale)
-    if stale.is_fresh and not upgrade and not upgrade_models and previous is not None:
-        return LockResult(previous, False, (), tuple(m.name for m in previous.models), (), stale)
+    if check and not stale.is_fresh:
+        raise StaleLockError(
+            f"models.lock is out of date: {stale.describe()}", hint="run `modelpm lock`"
+        )
+    if check or (stale.is_fresh and not upgrade and not upgrade_models and previous is not None):
+        unchanged = previous or Lock()
+        kept = tuple(model.name for model in unchanged.models)
+        return LockResult(unchanged, False, (), kept, (), stale)
     outcome: LockOutcome = lock_project(
         ctx.manifest,
         previous,
@@ -354,6 +353,47 @@ def path(name: str, project: PathLike | None = None) -> Path:
     return ctx.project.root / spec.dest
 
 
+@dataclass(frozen=True)
+class OutdatedRow:
+    name: str
+    repo: str
+    revision: str
+    locked_commit: str
+    current_commit: str
+    locked_date: str | None
+    current_date: str | None
+
+    @property
+    def outdated(self) -> bool:
+        return self.locked_commit != self.current_commit
+
+
+def outdated(project: PathLike | None = None, *, hub: Hub | None = None) -> list[OutdatedRow]:
+    """For each branch or tag revision: the locked commit and the commit it points to now."""
+    ctx = _context(project)
+    the_hub = hub or make_hub(ctx.config.endpoint)
+    rows: list[OutdatedRow] = []
+    for model, _dest in _locked_models(ctx, ()):
+        spec = ctx.manifest.model(model.name)
+        if spec.pins_commit:
+            continue
+        ref = RepoRef(model.repo, model.repo_type)
+        now = the_hub.resolve(ref, model.revision)
+        then = now if now.commit == model.commit else the_hub.resolve(ref, model.commit)
+        rows.append(
+            OutdatedRow(
+                model.name,
+                model.repo,
+                model.revision,
+                model.commit,
+                now.commit,
+                then.date.isoformat() if then.date else None,
+                now.date.isoformat() if now.date else None,
+            )
+        )
+    return rows
+
+
 def store_root(project: PathLike | None = None) -> Path:
     """The store this project (or, outside any project, this machine) uses."""
     try:
@@ -378,9 +418,11 @@ def gc_store(project: PathLike | None = None, *, dry_run: bool = False) -> GcRep
 __all__ = [
     "LockResult",
     "ModelStatus",
+    "OutdatedRow",
     "SyncResult",
     "gc_store",
     "lock",
+    "outdated",
     "path",
     "status",
     "store_root",

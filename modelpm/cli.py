@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modelpm import api
+from modelpm import api, api_edit
 from modelpm.errors import Interrupted, ModelpmError
 from modelpm.render import ProgressReporter, human_size
 
@@ -257,6 +257,142 @@ def status(project: ProjectOption = None, json_output: JsonOption = False) -> No
 def list_models(project: ProjectOption = None, json_output: JsonOption = False) -> None:
     """Alias of status."""
     _status(project, json_output)
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="Where to create models.toml.", show_default=".")
+    ] = Path(),
+) -> None:
+    """Write a commented models.toml (refuses to overwrite one)."""
+    path = _run(lambda: api_edit.init(folder))
+    stderr.print(f"created {path}", markup=False)
+    stderr.print("next: modelpm add <org>/<repo>", markup=False)
+
+
+@app.command()
+def add(
+    repo: Annotated[
+        str, typer.Argument(help="Repo id on the hub, e.g. google-bert/bert-base-uncased.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Local name (default: the repo's last part).")
+    ] = None,
+    revision: Annotated[
+        str | None, typer.Option("--revision", "-r", help="Branch, tag or commit (default main).")
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", "-i", help="Glob of files to take (repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", "-x", help="Glob of files to skip (repeatable)."),
+    ] = None,
+    dest: Annotated[
+        str | None, typer.Option("--dest", help="Folder for the files (default: models/<name>).")
+    ] = None,
+    repo_type: Annotated[
+        str, typer.Option("--repo-type", help="model, dataset or space.")
+    ] = "model",
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="Lock it, but do not download.")
+    ] = False,
+    project: ProjectOption = None,
+    jobs: JobsOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Add a model to models.toml, lock it and sync it.
+
+    Comments and formatting in models.toml are kept; the new table goes at the end.
+
+    \b
+    Examples:
+      modelpm add google-bert/bert-base-uncased --include '*.json' --include '*.safetensors'
+      modelpm add rajpurkar/squad --repo-type dataset --no-sync
+    """
+    reporter = ProgressReporter(stderr, quiet=quiet)
+    try:
+        result = _run(
+            lambda: api_edit.add(
+                repo,
+                name=name,
+                revision=revision,
+                include=include or (),
+                exclude=exclude or (),
+                dest=dest,
+                repo_type=repo_type,
+                sync_now=not no_sync,
+                project=project,
+                jobs=jobs,
+                reporter=reporter,
+            )
+        )
+    finally:
+        reporter.close()
+    if quiet:
+        return
+    model = result.model
+    stderr.print(
+        f"added {model.name}: {model.repo} @ {model.revision} → {model.commit[:12]} "
+        f"({len(model.files)} files, {human_size(model.total_size)}) in {result.dest}",
+        markup=False,
+    )
+    if result.sync is not None:
+        reporter.summary(result.sync.report)
+
+
+@app.command()
+def remove(
+    name: Annotated[str, typer.Argument(help="The model's name in models.toml.")],
+    project: ProjectOption = None,
+) -> None:
+    """Remove a model from models.toml and models.lock, and the files modelpm placed for it.
+
+    Files you added or changed in its folder are kept.
+    """
+    result = _run(lambda: api_edit.remove(name, project=project))
+    stderr.print(
+        f"removed {result.name} ({result.report.removed} files from {result.dest})", markup=False
+    )
+    for note in result.report.notes:
+        stderr.print(f"warning: {note}", markup=False)
+
+
+@app.command()
+def outdated(
+    project: ProjectOption = None,
+    json_output: JsonOption = False,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when a model is outdated (for CI).")
+    ] = False,
+) -> None:
+    """For branch and tag revisions: the locked commit against where the ref points now.
+
+    `modelpm lock --upgrade` (or --upgrade-model NAME) moves the pins.
+    """
+    rows = _run(lambda: api.outdated(project))
+    if json_output:
+        payload = [{**asdict(row), "outdated": row.outdated} for row in rows]
+        stdout.print_json(json.dumps(payload))
+    else:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("name", "revision", "locked", "now", "state"):
+            table.add_column(column)
+        for row in rows:
+            locked = row.locked_commit[:7] + (
+                f" ({row.locked_date[:10]})" if row.locked_date else ""
+            )
+            now = row.current_commit[:7] + (
+                f" ({row.current_date[:10]})" if row.current_date else ""
+            )
+            table.add_row(
+                row.name, row.revision, locked, now, "outdated" if row.outdated else "up to date"
+            )
+        stdout.print(table)
+    if exit_code and any(row.outdated for row in rows):
+        raise typer.Exit(1)
 
 
 store_app = typer.Typer(
