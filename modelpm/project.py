@@ -101,7 +101,7 @@ def read_state(project: Project) -> State:
             return State()
         files = {
             name: PlacedFile(
-                Digest(*entry["digest"].split("-", 1)),
+                Digest(*entry["digest"].rsplit("-", 1)),
                 int(entry["size"]),
                 int(entry["mtime_ns"]),
                 int(entry["inode"]),

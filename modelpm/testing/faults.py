@@ -1,0 +1,103 @@
+"""Switchable faults of the test hub, and the record of every request it answered.
+
+A :class:`Fault` applies to the next ``times`` requests that match its
+origin, method and path substring (``times=None``: until cleared). Matching
+takes a fault's turn atomically, so concurrent connections never both get a
+fault meant for one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal[
+    "status",
+    "drop",
+    "reset",
+    "stall",
+    "throttle",
+    "corrupt",
+    "truncate",
+    "ignore_range",
+    "expire_cdn",
+]
+BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate")
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    origin: Literal["hub", "cdn", "any"] = "any"
+    path_contains: str | None = None
+    method: str | None = None
+    times: int | None = 1
+    status: int = 503
+    retry_after: float | None = None
+    after_bytes: int = 0
+    seconds: float = 0.0
+    rate: int = 0
+
+    def matches(self, origin: str, method: str, path: str) -> bool:
+        return (
+            self.origin in ("any", origin)
+            and (self.method is None or self.method == method)
+            and (self.path_contains is None or self.path_contains in path)
+            and (self.times is None or self.times > 0)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    origin: str
+    method: str
+    path: str
+    query: str
+    status: int
+    headers: dict[str, str]
+    body_bytes: int
+
+
+@dataclass
+class FaultBoard:
+    """The active faults and the request log, shared by all server threads."""
+
+    faults: list[Fault] = field(default_factory=list)
+    records: list[RequestRecord] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def take(self, origin: str, method: str, path: str) -> list[Fault]:
+        """The faults this request gets; each one's ``times`` goes down by one."""
+        taken: list[Fault] = []
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(origin, method, path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                    taken.append(fault)
+            self.faults = [f for f in self.faults if f.times is None or f.times > 0]
+        return taken
+
+    def record(self, record: RequestRecord) -> None:
+        with self.lock:
+            self.records.append(record)
+
+    def snapshot(self) -> list[RequestRecord]:
+        with self.lock:
+            return list(self.records)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.records.clear()

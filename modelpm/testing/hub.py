@@ -1,0 +1,175 @@
+"""The test hub: two loopback HTTP origins (the Hub and its CDN) over in-memory repos.
+
+    with TestHub() as hub:
+        repo = hub.create_repo("acme/tiny")
+        repo.commit({"config.json": b"{}", "model.safetensors": weights})
+        hub.endpoint        # http://127.0.0.1:<port>, give it to HF_ENDPOINT
+        hub.add_fault(Fault("drop", origin="cdn", after_bytes=1 << 20))
+        hub.request_count, hub.bytes_sent, hub.requests
+
+Binds 127.0.0.1 only, on free ports, and stops its threads on ``stop()``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from modelpm.testing.faults import Fault, FaultBoard, RequestRecord
+from modelpm.testing.repo import Clock, HubRepo, RepoFile
+from modelpm.testing.server import HubHTTPServer, sign
+
+LINK_LIFETIME = 3600.0
+
+
+class TestHub:
+    """A Hub-compatible server for tests, demos and benchmarks."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, root: Path | None = None, *, page_size: int = 1000) -> None:
+        self._own_root = root is None
+        self.root = Path(tempfile.mkdtemp(prefix="modelpm-testhub-")) if root is None else root
+        self.page_size = page_size
+        self.board = FaultBoard()
+        self.repos: dict[tuple[str, str], HubRepo] = {}
+        self.tokens: dict[str, frozenset[str] | None] = {}
+        self.link_lifetime = LINK_LIFETIME
+        self._clock = Clock()
+        self._secret = secrets.token_bytes(16)
+        self._servers: list[HubHTTPServer] = []
+        self._threads: list[threading.Thread] = []
+        self._lfs: dict[str, RepoFile] = {}
+        self._lock = threading.Lock()
+        self.endpoint = ""
+        self.cdn_endpoint = ""
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> TestHub:
+        for origin in ("hub", "cdn"):
+            server = HubHTTPServer(self, origin)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"testhub-{origin}",
+                daemon=True,
+            )
+            thread.start()
+            self._servers.append(server)
+            self._threads.append(thread)
+        host, port = self._servers[0].server_address[:2]
+        self.endpoint = f"http://{host}:{port}"
+        cdn_host, cdn_port = self._servers[1].server_address[:2]
+        self.cdn_endpoint = f"http://{cdn_host}:{cdn_port}"
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers.clear()
+        self._threads.clear()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> TestHub:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- repos and tokens ----------------------------------------------------------------
+
+    def create_repo(
+        self,
+        repo_id: str,
+        *,
+        repo_type: str = "model",
+        gated: bool = False,
+        private: bool = False,
+    ) -> HubRepo:
+        repo = HubRepo(
+            repo_id,
+            repo_type,
+            self.root / "blobs",
+            self._clock,
+            gated,
+            private,
+            on_commit=self._index,
+        )
+        with self._lock:
+            self.repos[(repo_type, repo_id)] = repo
+        return repo
+
+    def repo(self, repo_id: str, repo_type: str = "model") -> HubRepo:
+        return self.repos[(repo_type, repo_id)]
+
+    def find_repo(self, repo_id: str, repo_type: str) -> HubRepo | None:
+        with self._lock:
+            return self.repos.get((repo_type, repo_id))
+
+    def add_token(self, token: str, *, repos: Iterable[str] | None = None) -> None:
+        self.tokens[token] = frozenset(repos) if repos is not None else None
+
+    def token_can_read(self, token: str | None, repo: HubRepo) -> bool:
+        if token is None or token not in self.tokens:
+            return False
+        allowed = self.tokens[token]
+        return allowed is None or repo.repo_id in allowed
+
+    def _index(self, files: Iterable[RepoFile]) -> None:
+        with self._lock:
+            for item in files:
+                if item.lfs and item.sha256:
+                    self._lfs[item.sha256] = item
+
+    def lfs_object(self, sha256: str) -> RepoFile | None:
+        with self._lock:
+            return self._lfs.get(sha256)
+
+    def cdn_url(self, sha256: str) -> str:
+        expires = str(int(time.time() + self.link_lifetime))
+        signature = sign(self._secret, sha256, expires)
+        return f"{self.cdn_endpoint}/lfs/{sha256}?expires={expires}&sig={signature}"
+
+    def check_signature(self, sha256: str, expires: str, signature: str) -> bool:
+        return hmac.compare_digest(sign(self._secret, sha256, expires), signature)
+
+    # -- observation and faults ------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self.board.snapshot()
+
+    @property
+    def request_count(self) -> int:
+        return len(self.board.snapshot())
+
+    @property
+    def bytes_sent(self) -> int:
+        return sum(record.body_bytes for record in self.board.snapshot())
+
+    def reset_stats(self) -> None:
+        self.board.reset()
+
+    def add_fault(self, fault: Fault) -> None:
+        self.board.add(fault)
+
+    def clear_faults(self) -> None:
+        self.board.clear()

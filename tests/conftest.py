@@ -1,0 +1,33 @@
+"""Fixtures shared by every test: a clean environment and a loopback test hub."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelpm.testing import TestHub
+
+sys.path.insert(0, os.path.dirname(__file__))  # so tests can import support.py
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may read the developer's token or config, or write into ~."""
+    for name in list(os.environ):
+        if name.startswith(("HF_", "HUGGING_FACE_", "MODELPM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("MODELPM_HOME", str(tmp_path / "default-store"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[TestHub]:
+    with TestHub(tmp_path / "hub") as server:
+        yield server
