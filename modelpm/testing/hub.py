@@ -65,10 +65,8 @@ class TestHub:
             thread.start()
             self._servers.append(server)
             self._threads.append(thread)
-        host, port = self._servers[0].server_address[:2]
-        self.endpoint = f"http://{host}:{port}"
-        cdn_host, cdn_port = self._servers[1].server_address[:2]
-        self.cdn_endpoint = f"http://{cdn_host}:{cdn_port}"
+        self.endpoint = f"http://127.0.0.1:{self._servers[0].server_port}"
+        self.cdn_endpoint = f"http://127.0.0.1:{self._servers[1].server_port}"
         return self
 
     def stop(self) -> None:

@@ -503,7 +503,7 @@ class Handler(BaseHTTPRequestHandler):
         stalls = sorted((f.after_bytes, f.seconds) for f in faults if f.kind == "stall")
         corrupt = {f.after_bytes for f in faults if f.kind == "corrupt"}
         rate = min((f.rate for f in faults if f.kind == "throttle" and f.rate > 0), default=0)
-        chunk = _CHUNK if not rate else max(16 * 1024, min(_CHUNK, rate // 20))
+        chunk = _CHUNK if not rate else max(4096, min(_CHUNK, rate // 50))
         began = time.monotonic()
         sent = 0
         while sent < limit:
@@ -520,13 +520,13 @@ class Handler(BaseHTTPRequestHandler):
                     data[at - sent] ^= 0xFF
             if stalls and stalls[0][0] == sent:
                 time.sleep(stalls.pop(0)[1])
+            if rate:  # a bucket: this chunk may leave once its bytes are "earned"
+                wait = (sent + len(data)) / rate - (time.monotonic() - began)
+                if wait > 0:
+                    time.sleep(wait)
             self.wfile.write(data)
             sent += len(data)
             self.body_sent += len(data)
-            if rate:
-                ahead = sent / rate - (time.monotonic() - began)
-                if ahead > 0:
-                    time.sleep(ahead)
         if cut is not None:
             cut()
 
