@@ -63,11 +63,27 @@ class RequestRecord:
 
 
 @dataclass
+class LiveRecord:
+    """A request's record while it is answered; entered as soon as the status line is."""
+
+    origin: str
+    method: str
+    path: str
+    query: str
+    status: int
+    headers: dict[str, str]
+    body_bytes: int = 0
+
+    def freeze(self) -> RequestRecord:
+        return RequestRecord(**asdict(self))
+
+
+@dataclass
 class FaultBoard:
     """The active faults and the request log, shared by all server threads."""
 
     faults: list[Fault] = field(default_factory=list)
-    records: list[RequestRecord] = field(default_factory=list)
+    records: list[LiveRecord] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, fault: Fault) -> None:
@@ -90,13 +106,17 @@ class FaultBoard:
             self.faults = [f for f in self.faults if f.times is None or f.times > 0]
         return taken
 
-    def record(self, record: RequestRecord) -> None:
+    def record(self, record: LiveRecord) -> None:
         with self.lock:
             self.records.append(record)
 
+    def count(self, record: LiveRecord, sent: int) -> None:
+        with self.lock:
+            record.body_bytes += sent
+
     def snapshot(self) -> list[RequestRecord]:
         with self.lock:
-            return list(self.records)
+            return [record.freeze() for record in self.records]
 
     def reset(self) -> None:
         with self.lock:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from modelpm.testing.faults import BODY_FAULTS, Fault, RequestRecord
+from modelpm.testing.faults import BODY_FAULTS, Fault, LiveRecord
 from modelpm.testing.repo import Commit, HubRepo, RepoFile
 
 if TYPE_CHECKING:
@@ -107,8 +107,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         self.method = method
-        self.sent_status = 0
-        self.body_sent = 0
+        self.live: LiveRecord | None = None
         split = urlsplit(self.path)
         self.raw_path = split.path
         self.query = split.query
@@ -139,22 +138,25 @@ class Handler(BaseHTTPRequestHandler):
             self._error(error)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        finally:
-            hub.board.record(
-                RequestRecord(
-                    origin=self.server.origin,
-                    method=method,
-                    path=self.raw_path,
-                    query=self.query,
-                    status=self.sent_status,
-                    headers={key.lower(): value for key, value in self.headers.items()},
-                    body_bytes=self.body_sent,
-                )
-            )
 
     def send_response(self, code: int, message: str | None = None) -> None:
-        self.sent_status = code
+        # Recorded before any byte leaves, so a client that got an answer always finds it
+        # in the stats.
+        if self.live is None and not self.raw_path.startswith("/_testhub/"):
+            self.live = LiveRecord(
+                origin=self.server.origin,
+                method=self.method,
+                path=self.raw_path,
+                query=self.query,
+                status=code,
+                headers={key.lower(): value for key, value in self.headers.items()},
+            )
+            self.server.hub.board.record(self.live)
         super().send_response(code, message)
+
+    def _count(self, sent: int) -> None:
+        if self.live is not None:
+            self.server.hub.board.count(self.live, sent)
 
     def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
@@ -165,8 +167,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         if self.method != "HEAD":
+            self._count(len(body))
             self.wfile.write(body)
-            self.body_sent += len(body)
 
     def _error(self, error: HubError) -> None:
         headers = dict(error.headers)
@@ -486,7 +488,12 @@ class Handler(BaseHTTPRequestHandler):
         body_faults = [f for f in self.faults if f.kind in BODY_FAULTS]
         with source.open("rb") as handle:
             if not body_faults:
-                self.body_sent += self.connection.sendfile(handle, start, length)
+                self._count(length)
+                sent = 0
+                try:
+                    sent = self.connection.sendfile(handle, start, length)
+                finally:
+                    self._count(sent - length)
                 return
             self._send_with_faults(handle, start, length, body_faults)
 
@@ -524,9 +531,9 @@ class Handler(BaseHTTPRequestHandler):
                 wait = (sent + len(data)) / rate - (time.monotonic() - began)
                 if wait > 0:
                     time.sleep(wait)
+            self._count(len(data))
             self.wfile.write(data)
             sent += len(data)
-            self.body_sent += len(data)
         if cut is not None:
             cut()
 
