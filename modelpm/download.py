@@ -288,7 +288,8 @@ class _Transfer:
                 text = json.dumps({"size": self.ranges.size, "done": self.ranges.done})
             # A failed record only costs re-sending bytes on the next run.
             with contextlib.suppress(ModelpmError):
-                atomic_write_text(self.ranges_path, text)
+                # Not fsynced: the final hash, not this record, is what proves the bytes.
+                atomic_write_text(self.ranges_path, text, durable=False)
 
     # -- hashing, in order ------------------------------------------------------
 

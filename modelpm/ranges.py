@@ -63,7 +63,7 @@ def split_gaps(gaps: list[tuple[int, int]], parts: int, min_segment: int) -> lis
     target = max(min_segment, -(-total // max(1, parts)))
     segments: list[tuple[int, int]] = []
     for start, end in gaps:
-        while end - start >= 2 * target:
+        while end - start >= target + target // 2:
             segments.append((start, start + target))
             start += target
         segments.append((start, end))

@@ -23,6 +23,7 @@ import hmac
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -75,6 +76,12 @@ class HubHTTPServer(ThreadingHTTPServer):
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-request is normal here (faults, cancelled ranges).
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError, OSError)):
+            super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self.connections_lock:
