@@ -18,11 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from modelpm import store_maintenance
 from modelpm.config import Config, resolve_config
-from modelpm.download import Downloader, make_client, options_from_env
 from modelpm.errors import LockfileError, NotSyncedError, ProjectNotFoundError, StaleLockError
 from modelpm.hub import Hub, HubClient, RepoRef, find_token
 from modelpm.lockfile import Lock, LockedModel, read_lock, write_lock
@@ -147,6 +144,8 @@ def _lock(
 @contextlib.contextmanager
 def _project_lock(project: Project) -> Iterator[None]:
     """One sync at a time per project: the state file has a single writer."""
+    from filelock import FileLock
+
     project.state_dir.mkdir(exist_ok=True)
     with FileLock(str(project.state_dir / "sync.lock")):
         yield
@@ -200,14 +199,18 @@ def sync(
     destinations = {spec.name: spec.dest for spec in ctx.manifest.models}
     root = ctx.project.root
     the_store = ctx.store
+    wanted = wanted_files(current, destinations)
+
+    def make_plan(state: State) -> SyncPlan:
+        return plan_sync(wanted, names or None, state, lambda t: _stat(root / t), the_store.has)
+
+    # The common case, nothing to do, needs no lock: the state file is replaced atomically.
+    plan = make_plan(read_state(ctx.project))
+    if plan.is_noop:
+        return SyncResult(lock_result, plan, SyncReport(kept=len(plan.keep)))
     with _project_lock(ctx.project):
-        state = read_state(ctx.project)
-        wanted = wanted_files(current, destinations)
-        plan = plan_sync(
-            wanted, names or None, state, lambda target: _stat(root / target), the_store.has
-        )
-        if plan.is_noop:
-            return SyncResult(lock_result, plan, SyncReport(kept=len(plan.keep)))
+        state = read_state(ctx.project)  # another sync may have finished while we waited
+        plan = make_plan(state)
         try:
             if offline:
                 report = apply_sync(
@@ -235,6 +238,8 @@ def _apply_online(
     hub: Hub | None,
     connections: int | None,
 ) -> SyncReport:
+    from modelpm.download import Downloader, make_client, options_from_env  # httpx2
+
     options = options_from_env(connections=connections)
     the_hub = hub or make_hub(ctx.config.endpoint)
     pool = ctx.config.jobs * max(1, options.connections) + 4

@@ -18,12 +18,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, urlsplit
-
-import httpx2
-from huggingface_hub import HfApi, get_token, hf_raise_for_status
-from huggingface_hub import errors as hf_errors
 
 from modelpm.errors import (
     EntryNotFoundError,
@@ -35,6 +31,12 @@ from modelpm.errors import (
 )
 from modelpm.lockfile import Digest
 from modelpm.paths import check_repo_path
+
+if TYPE_CHECKING:
+    import httpx2
+
+# huggingface_hub and httpx2 are imported where a request is made, not here: a no-op
+# `modelpm sync` never talks to a hub and should not pay ~0.25 s to import them.
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -85,6 +87,8 @@ class Hub(Protocol):
 
 def find_token() -> str | None:
     """The token exactly as the official client finds it: $HF_TOKEN, then its token file."""
+    from huggingface_hub import get_token
+
     return get_token()
 
 
@@ -97,6 +101,8 @@ class HubClient:
     """A :class:`Hub` backed by ``huggingface_hub.HfApi``."""
 
     def __init__(self, endpoint: str, token: str | None, *, timeout: float = 30.0) -> None:
+        from huggingface_hub import HfApi
+
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self._timeout = timeout
@@ -211,6 +217,9 @@ def repo_page(endpoint: str, ref: RepoRef) -> str:
 @contextlib.contextmanager
 def translate_errors(endpoint: str, ref: RepoRef, revision: str | None = None) -> Iterator[None]:
     """Turn huggingface_hub and httpx2 exceptions into modelpm errors with hints."""
+    import httpx2
+    from huggingface_hub import errors as hf_errors
+
     try:
         yield
     except hf_errors.GatedRepoError:
@@ -272,6 +281,8 @@ def raise_for_response(
     """Raise the modelpm error for an error answer to a file request (a no-op for < 400)."""
     if response.status_code < 400:
         return
+    from huggingface_hub import hf_raise_for_status
+
     with translate_errors(endpoint, ref, revision):
         hf_raise_for_status(response)
 

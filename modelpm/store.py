@@ -26,8 +26,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from modelpm.fsutil import atomic_write_text, fsync_dir, storage_errors
 from modelpm.lockfile import Digest
 
@@ -68,6 +66,8 @@ class Store:
     def locked(self, digest: Digest) -> Iterator[None]:
         """Hold the per-object lock: one process downloads an object, others wait for it."""
         path = self.root / "locks" / f"{digest.key}.lock"
+        from filelock import FileLock  # not imported on the no-op path
+
         with storage_errors(path, "create"):
             self._prepare()
         with FileLock(str(path)):
