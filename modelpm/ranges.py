@@ -63,7 +63,8 @@ def split_gaps(gaps: list[tuple[int, int]], parts: int, min_segment: int) -> lis
     target = max(min_segment, -(-total // max(1, parts)))
     segments: list[tuple[int, int]] = []
     for start, end in gaps:
-        while end - start >= target + target // 2:
+        # Cut only if what remains is still a worthwhile segment on its own.
+        while end - start >= target + max(target // 2, min_segment):
             segments.append((start, start + target))
             start += target
         segments.append((start, end))
