@@ -238,13 +238,12 @@ def _apply_online(
     hub: Hub | None,
     connections: int | None,
 ) -> SyncReport:
-    from modelpm.download import Downloader, make_client, options_from_env  # httpx2
+    from modelpm.download import Downloader, make_pool, options_from_env
 
     options = options_from_env(connections=connections)
     the_hub = hub or make_hub(ctx.config.endpoint)
-    pool = ctx.config.jobs * max(1, options.connections) + 4
-    with make_client(options, pool) as client:
-        downloader = Downloader(the_hub, ctx.store, client, options, reporter)
+    with make_pool(options) as pool:
+        downloader = Downloader(the_hub, ctx.store, pool, options, reporter)
         return apply_sync(
             plan,
             root=ctx.project.root,

@@ -24,6 +24,7 @@ from modelpm.manifest_edit import (
     render_table,
     write_manifest,
 )
+from modelpm.progress import Reporter
 from modelpm.project import read_state, write_state
 from modelpm.resolve import lock_project
 from modelpm.store import Store
@@ -56,7 +57,8 @@ def add(
     sync_now: bool = True,
     project: PathLike | None = None,
     hub: Hub | None = None,
-    **sync_options: object,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
 ) -> AddResult:
     """Add a model to models.toml, lock it and (unless ``sync_now=False``) sync it."""
     ctx = _context(project)
@@ -87,7 +89,7 @@ def add(
     spec = new_manifest.model(name)
     synced = None
     if sync_now:
-        synced = sync([name], project=ctx.project.root, hub=hub, **sync_options)  # type: ignore[arg-type]
+        synced = sync([name], project=ctx.project.root, hub=hub, jobs=jobs, reporter=reporter)
     return AddResult(model, spec.dest, synced)
 
 

@@ -29,21 +29,20 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urljoin
 
-import httpx2
-
 from modelpm.errors import IntegrityError, Interrupted, ModelpmError, NetworkError
 from modelpm.fsutil import atomic_write_text, storage_errors
 from modelpm.hashing import BLOCK_SIZE, Hasher, new_hasher
-from modelpm.hub import Hub, network_error, raise_for_response, same_origin
+from modelpm.hub import Hub, hub_error, network_error, same_origin
 from modelpm.progress import NullReporter, Reporter
 from modelpm.ranges import Ranges, split_gaps
 from modelpm.store import Store
 from modelpm.sync import FileTask
+from modelpm.transport import HttpPool, Response, TransportError
 
 MiB = 1024 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -76,22 +75,9 @@ def options_from_env(**overrides: float | None) -> TransferOptions:
     return replace(TransferOptions(), **values)  # type: ignore[arg-type]
 
 
-def make_client(options: TransferOptions, max_connections: int) -> httpx2.Client:
-    """One connection pool for every transfer of a sync (keep-alive across files)."""
-    return httpx2.Client(
-        follow_redirects=False,
-        timeout=httpx2.Timeout(
-            connect=options.connect_timeout,
-            read=options.stall_timeout,
-            write=options.stall_timeout,
-            pool=None,
-        ),
-        limits=httpx2.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-        # identity: the bytes on the wire are the bytes we hash and count.
-        headers={"accept-encoding": "identity", "user-agent": "modelpm"},
-    )
+def make_pool(options: TransferOptions) -> HttpPool:
+    """One pool of keep-alive connections for every transfer of a sync."""
+    return HttpPool(timeout=options.stall_timeout)
 
 
 class Downloader:
@@ -101,14 +87,14 @@ class Downloader:
         self,
         hub: Hub,
         store: Store,
-        client: httpx2.Client,
+        pool: HttpPool,
         options: TransferOptions | None = None,
         reporter: Reporter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.hub = hub
         self.store = store
-        self.client = client
+        self.pool = pool
         self.options = options or TransferOptions()
         self.reporter = reporter or NullReporter()
         self.sleep = sleep
@@ -397,8 +383,8 @@ class _Transfer:
                             self._fetch(segment, budget)
                         except _Retry as retry:
                             budget.wait(retry)
-                        except httpx2.TransportError as exc:
-                            budget.wait(_Retry(_describe(exc)), exc)
+                        except TransportError as exc:
+                            budget.wait(_Retry(str(exc)), exc)
                 finally:
                     with self.cond:
                         self.active.remove(segment)
@@ -413,17 +399,16 @@ class _Transfer:
         if self.cancel.is_set():
             raise Interrupted("interrupted", hint="run sync again to resume")
 
-    def _open(self, segment: _Segment) -> httpx2.Response:
-        """A 2xx streaming response for ``segment``, following the hub's redirects."""
+    def _open(self, segment: _Segment) -> Response:
+        """A 2xx response for ``segment``, its body unread, after the hub's redirects."""
         url = self.data_url or self.resolve_url
         for _hop in range(10):
             self._check()
             headers = self.owner.hub.auth_headers(url)
             if self.ranged and (segment.pos > 0 or segment.end < self.task.size):
                 headers["range"] = f"bytes={segment.pos}-{segment.end - 1}"
-            request = self.owner.client.build_request("GET", url, headers=headers)
-            response = self.owner.client.send(request, stream=True)
-            if response.status_code not in _REDIRECTS:
+            response = self.owner.pool.request("GET", url, headers)
+            if response.status not in _REDIRECTS:
                 try:
                     self._check_status(response, url)
                 except BaseException:
@@ -435,31 +420,30 @@ class _Transfer:
             location = response.headers.get("location")
             response.close()
             if not location:
-                raise _Retry(f"HTTP {response.status_code} without a Location")
+                raise _Retry(f"HTTP {response.status} without a Location")
             url = urljoin(url, location)
             if not same_origin(url, self.resolve_url):
                 self.data_url = url
         raise NetworkError(f"{self.task.label}: too many redirects from {self.resolve_url}")
 
-    def _check_status(self, response: httpx2.Response, url: str) -> None:
-        status = response.status_code
+    def _check_status(self, response: Response, url: str) -> None:
+        status = response.status
         if status in (200, 206):
             return
         if status in (408, 429) or status >= 500:
-            raise _Retry(f"HTTP {status}", delay=_retry_after(response))
+            raise _Retry(f"HTTP {status}", delay=_retry_after(response.headers))
         if status in (403, 410) and not same_origin(url, self.resolve_url):
             # A signed CDN link that expired: ask /resolve for a fresh one.
             raise _Retry(f"the download link expired (HTTP {status})", relocate=True)
-        response.read()
-        raise_for_response(response, self.owner.hub.endpoint, self.task.repo, self.task.commit)
-        raise NetworkError(
-            f"{self.task.label}: unexpected HTTP {status} from {url.split('?')[0]}",
-            hint="run sync again; if it persists, the endpoint may not be Hub-compatible",
+        detail = response.headers.get("x-error-message") or response.read_text(300).strip()
+        raise hub_error(
+            response.headers.get("x-error-code"), status, self.owner.hub.endpoint,
+            self.task.repo, self.task.commit, detail.splitlines()[0] if detail else "",
         )
 
     def _fetch(self, segment: _Segment, budget: _Budget) -> None:
-        with contextlib.closing(self._open(segment)) as response:
-            if response.status_code == 200 and (segment.pos > 0 or segment.end < self.task.size):
+        with self._open(segment) as response:
+            if response.status == 200 and (segment.pos > 0 or segment.end < self.task.size):
                 if self.ranged:
                     raise _RangeIgnored()
                 # Whole bodies only, and this is a retry: the body starts at byte 0 again.
@@ -468,28 +452,36 @@ class _Transfer:
                     self.ranges = Ranges(self.task.size)
                     segment.pos = 0
             start = segment.pos
-            try:
-                for chunk in response.iter_raw(self.options.read_size):
-                    self._check()
-                    with self.cond:
-                        end = segment.end
-                    data = chunk[: end - segment.pos] if segment.pos + len(chunk) > end else chunk
-                    with storage_errors(self.partial, "write"):
-                        written = os.pwrite(self.fd, data, segment.pos)
-                    with self.cond:
-                        self.ranges.add(segment.pos, segment.pos + written)
-                        segment.pos += written
-                        self.cond.notify_all()
-                    budget.progress()
-                    self.owner.reporter.advance(self.task.label, written)
-                    self._record()
-                    if segment.pos >= end:
-                        return
-            except httpx2.TransportError as exc:
-                raise _Retry(f"connection dropped ({_describe(exc)})") from exc
+            buffer = memoryview(bytearray(self.options.read_size))
+            while True:
+                self._check()
+                with self.cond:
+                    want = min(len(buffer), segment.end - segment.pos)
+                if want <= 0:
+                    return  # done, or another connection took over our tail
+                try:
+                    count = response.readinto(buffer[:want])
+                except TransportError as exc:
+                    raise _Retry(f"connection dropped ({exc})") from exc
+                if count == 0:
+                    break
+                self._write(buffer[:count], segment.pos)
+                with self.cond:
+                    self.ranges.add(segment.pos, segment.pos + count)
+                    segment.pos += count
+                    self.cond.notify_all()
+                budget.progress()
+                self.owner.reporter.advance(self.task.label, count)
+                self._record()
             if segment.pos < segment.end:
                 received = segment.pos - start
                 raise _Retry(f"the body ended early after {received} bytes")
+
+    def _write(self, data: memoryview, offset: int) -> None:
+        with storage_errors(self.partial, "write"):
+            while data:
+                written = os.pwrite(self.fd, data, offset)
+                data, offset = data[written:], offset + written
 
 
 class _Budget:
@@ -526,13 +518,8 @@ class _Budget:
             transfer.owner.sleep(min(0.2, left))
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def _retry_after(response: httpx2.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after", "").strip()
     if not value:
         return None
     try:

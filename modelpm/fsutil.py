@@ -33,7 +33,7 @@ def storage_error(exc: OSError, path: Path, action: str) -> StorageError:
         errno.EACCES: f"check the permissions of {path.parent}",
         errno.EPERM: f"check the permissions of {path.parent}",
         errno.ENOTDIR: f"a file stands where a folder is needed on the way to {path}; move it away",
-        errno.EEXIST: f"move {path} away",
+        errno.EEXIST: f"a file stands where a folder is needed on the way to {path}; move it",
         errno.EISDIR: f"a folder stands where the file {path} should go; move it away",
     }
     reason = os.strerror(exc.errno) if exc.errno else str(exc)
@@ -100,25 +100,26 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
 def place_file(source: Path, target: Path) -> LinkKind:
     """Put ``source``'s bytes at ``target`` atomically: a hard link where possible, else a copy.
 
-    The target's folder is created. An existing target is replaced only once
-    the new file is complete.
+    The target's folder is created. A new target is linked in one step; an existing one
+    is replaced only once the new file is complete (temp name, then rename).
     """
     with storage_errors(target, "place"):
         target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+            return "hardlink"
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno not in _NO_LINK:
+                raise
         tmp = temp_sibling(target)
         kind: LinkKind = "hardlink"
         try:
             try:
                 os.link(source, tmp)
             except OSError as exc:
-                # EXDEV: another file system; EPERM/EMLINK/ENOTSUP: links refused.
-                if exc.errno not in (
-                    errno.EXDEV,
-                    errno.EPERM,
-                    errno.EMLINK,
-                    errno.ENOTSUP,
-                    errno.EACCES,
-                ):
+                if exc.errno not in _NO_LINK:
                     raise
                 shutil.copyfile(source, tmp)
                 os.chmod(tmp, 0o644)
@@ -128,6 +129,22 @@ def place_file(source: Path, target: Path) -> LinkKind:
             tmp.unlink(missing_ok=True)
             raise
     return kind
+
+
+# EXDEV: another file system; EPERM/EMLINK/ENOTSUP/EACCES: this one refuses links.
+_NO_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
+
+
+def remove_temp_files(folder: Path) -> int:
+    """Delete temp files a killed run left under ``folder`` (only names modelpm makes)."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.rglob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def remove_empty_parents(path: Path, stop: Path) -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from modelpm.errors import (
@@ -31,9 +31,6 @@ from modelpm.errors import (
 )
 from modelpm.lockfile import Digest
 from modelpm.paths import check_repo_path
-
-if TYPE_CHECKING:
-    import httpx2
 
 # huggingface_hub and httpx2 are imported where a request is made, not here: a no-op
 # `modelpm sync` never talks to a hub and should not pay ~0.25 s to import them.
@@ -214,54 +211,65 @@ def repo_page(endpoint: str, ref: RepoRef) -> str:
     return f"{endpoint}/{_URL_PREFIX[ref.repo_type]}{ref.repo}"
 
 
+def hub_error(
+    code: str | None, status: int | None, endpoint: str, ref: RepoRef, revision: str | None,
+    detail: str = "",
+) -> HubError:
+    """The one mapping from a hub's typed error (``X-Error-Code``) or status to our errors."""
+    if code == "GatedRepo":
+        return GatedRepoError(
+            f"{ref} is gated and this token has no access to its files",
+            hint=_ACCESS_HINT.format(url=repo_page(endpoint, ref)),
+        )
+    if code == "RepoNotFound":
+        return RepoNotFoundError(
+            f"{ref} was not found on {endpoint}",
+            hint="check the repo id and repo-type; if it is private, set HF_TOKEN to a "
+            "token with access",
+        )
+    if code == "RevisionNotFound":
+        return RevisionNotFoundError(
+            f"revision {revision!r} was not found in {ref}",
+            hint=f"check the branch, tag or commit on {repo_page(endpoint, ref)}",
+        )
+    if code == "EntryNotFound":
+        return EntryNotFoundError(
+            f"a file of {ref} @ {revision} is missing on {endpoint}",
+            hint="the repo was rewritten since it was locked; run `modelpm lock --upgrade`",
+        )
+    if status == 401:
+        return GatedRepoError(
+            f"{endpoint} refused the credentials for {ref} (401)",
+            hint="set HF_TOKEN to a valid token with access, or unset it for public repos",
+        )
+    if status == 429:
+        return NetworkError(
+            f"{endpoint} is rate-limiting requests (429)", hint="wait a minute and run again"
+        )
+    suffix = f": {detail}" if detail else ""
+    return HubError(f"{endpoint} failed for {ref} (HTTP {status}){suffix}", hint="try again later")
+
+
 @contextlib.contextmanager
 def translate_errors(endpoint: str, ref: RepoRef, revision: str | None = None) -> Iterator[None]:
     """Turn huggingface_hub and httpx2 exceptions into modelpm errors with hints."""
     import httpx2
     from huggingface_hub import errors as hf_errors
 
+    codes = (
+        (hf_errors.GatedRepoError, "GatedRepo"),  # before its base class, RepositoryNotFound
+        (hf_errors.RepositoryNotFoundError, "RepoNotFound"),
+        (hf_errors.RevisionNotFoundError, "RevisionNotFound"),
+        (hf_errors.EntryNotFoundError, "EntryNotFound"),
+    )
     try:
         yield
-    except hf_errors.GatedRepoError:
-        raise GatedRepoError(
-            f"{ref} is gated and this token has no access to its files",
-            hint=_ACCESS_HINT.format(url=repo_page(endpoint, ref)),
-        ) from None
-    except hf_errors.RepositoryNotFoundError:
-        raise RepoNotFoundError(
-            f"{ref} was not found on {endpoint}",
-            hint="check the repo id and repo-type; if it is private, set HF_TOKEN to a "
-            "token with access",
-        ) from None
-    except hf_errors.RevisionNotFoundError:
-        raise RevisionNotFoundError(
-            f"revision {revision!r} was not found in {ref}",
-            hint=f"check the branch, tag or commit on {repo_page(endpoint, ref)}",
-        ) from None
-    except hf_errors.EntryNotFoundError:
-        raise EntryNotFoundError(f"a file of {ref} @ {revision} was not found") from None
     except hf_errors.HfHubHTTPError as exc:
-        raise _http_error(
-            endpoint,
-            ref,
-            exc.response.status_code if exc.response is not None else None,
-            str(exc).splitlines()[0],
-        ) from None
+        code = next((name for kind, name in codes if isinstance(exc, kind)), None)
+        status = exc.response.status_code if exc.response is not None else None
+        raise hub_error(code, status, endpoint, ref, revision, str(exc).splitlines()[0]) from None
     except httpx2.TransportError as exc:
         raise network_error(endpoint, exc) from None
-
-
-def _http_error(endpoint: str, ref: RepoRef, status: int | None, detail: str) -> HubError:
-    if status == 401:
-        return GatedRepoError(
-            f"{endpoint} refused the token for {ref} (401)",
-            hint="set HF_TOKEN to a valid token, or unset it for public repos",
-        )
-    if status == 429:
-        return NetworkError(
-            f"{endpoint} is rate-limiting requests (429)", hint="wait a minute and run again"
-        )
-    return HubError(f"{endpoint} failed for {ref}: {detail}", hint="try again later")
 
 
 def network_error(endpoint: str, exc: BaseException) -> NetworkError:
@@ -273,20 +281,3 @@ def network_error(endpoint: str, exc: BaseException) -> NetworkError:
         f"cannot reach {endpoint} ({reason})",
         hint="check your connection, or point HF_ENDPOINT at a mirror you can reach",
     )
-
-
-def raise_for_response(
-    response: httpx2.Response, endpoint: str, ref: RepoRef, revision: str
-) -> None:
-    """Raise the modelpm error for an error answer to a file request (a no-op for < 400)."""
-    if response.status_code < 400:
-        return
-    from huggingface_hub import hf_raise_for_status
-
-    with translate_errors(endpoint, ref, revision):
-        hf_raise_for_status(response)
-
-
-def error_headers(headers: Mapping[str, str]) -> str | None:
-    """The hub's typed error code of a response, if any."""
-    return headers.get("x-error-code")

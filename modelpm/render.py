@@ -28,6 +28,10 @@ LARGE_FILE = 32 * 1024 * 1024
 PLAIN_INTERVAL = 5.0
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def human_size(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if abs(size) < 1000 or unit == "TB":
@@ -77,7 +81,7 @@ class ProgressReporter:
                 )
             else:
                 self.console.print(
-                    f"downloading {total_files} files, {human_size(total_bytes)}"
+                    f"downloading {plural(total_files, 'file')}, {human_size(total_bytes)}"
                 )
                 self.last_line = time.monotonic()
 
@@ -147,7 +151,8 @@ class ProgressReporter:
         parts = []
         if report.downloaded:
             parts.append(
-                f"downloaded {report.downloaded} files ({human_size(report.downloaded_bytes)}) "
+                f"downloaded {plural(report.downloaded, 'file')} "
+                f"({human_size(report.downloaded_bytes)}) "
                 f"in {elapsed:.1f}s"
             )
         if report.linked:

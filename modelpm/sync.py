@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.errors import Interrupted, ModelpmError, OfflineError
-from modelpm.fsutil import place_file, remove_empty_parents, storage_errors
+from modelpm.fsutil import place_file, remove_empty_parents, remove_temp_files, storage_errors
 from modelpm.hashing import hash_file
 from modelpm.hub import RepoRef
 from modelpm.lockfile import Digest, Lock
@@ -247,6 +247,8 @@ def apply_sync(
     """
     reporter = reporter or NullReporter()
     applier = _Applier(root, store, state, reporter)
+    for folder in {task.target[: -len(task.path)] for task in _all_tasks(plan)}:
+        remove_temp_files(root / folder)
     applier.report.kept = len(plan.keep)
     for target in plan.remove:
         applier.remove(target)
@@ -268,6 +270,10 @@ def apply_sync(
         _fetch_all(fetch, fetcher, applier, jobs)
     reporter.end()
     return applier.report
+
+
+def _all_tasks(plan: SyncPlan) -> Iterable[FileTask]:
+    return (*plan.keep, *plan.check, *plan.place, *plan.fetch)
 
 
 def _fetch_all(fetch: list[FileTask], fetcher: Fetcher, applier: _Applier, jobs: int) -> None:

@@ -106,6 +106,13 @@ class CliResult:
     stderr: str
     exception: BaseException | None
 
+    @property
+    def error(self) -> str:
+        """The error line and what follows it (progress lines may come before)."""
+        lines = self.stderr.splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("error: ")), len(lines))
+        return "\n".join(lines[start:])
+
 
 def make_workspace(
     tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch, name: str = "project"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import random_bytes
 
-from modelpm.download import Downloader, TransferOptions, make_client
+from modelpm.download import Downloader, TransferOptions, make_pool
 from modelpm.errors import GatedRepoError, IntegrityError, Interrupted
 from modelpm.hub import HubClient, RepoRef
 from modelpm.lockfile import Digest
@@ -61,7 +61,7 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture
 def downloader(hub: TestHub, store: Store) -> Iterator[Downloader]:
-    with make_client(FAST, 32) as client:
+    with make_pool(FAST) as client:
         yield Downloader(HubClient(hub.endpoint, None), store, client, FAST)
 
 
@@ -116,7 +116,7 @@ def test_429_honours_retry_after_and_5xx_are_retried(
     hub.add_fault(Fault("status", origin="cdn", status=429, retry_after=2, times=1))
     hub.add_fault(Fault("status", origin="hub", path_contains="/resolve/", status=503, times=2))
     sleeps = Sleeps()
-    with make_client(FAST, 8) as client:
+    with make_pool(FAST) as client:
         downloader = Downloader(HubClient(hub.endpoint, None), store, client, FAST, sleep=sleeps)
         assert downloader.fetch(task).read_bytes() == data
     assert sleeps.total >= 2.0, "Retry-After: 2 was honoured"
@@ -160,7 +160,7 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
     outcome: list[BaseException] = []
 
     def first_run() -> None:
-        with make_client(FAST, 8) as client:
+        with make_pool(FAST) as client:
             try:
                 Downloader(HubClient(hub.endpoint, None), store, client, FAST).fetch(task, cancel)
             except BaseException as exc:  # noqa: BLE001 - checked below
@@ -179,7 +179,7 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
     assert SIZE // 3 <= written < SIZE
     hub.clear_faults()
     hub.reset_stats()
-    with make_client(FAST, 8) as client:
+    with make_pool(FAST) as client:
         second = Downloader(HubClient(hub.endpoint, None), store, client, FAST)
         assert second.fetch(task).read_bytes() == data
     assert SIZE - written <= hub.bytes_sent < SIZE - written + IN_FLIGHT
@@ -190,7 +190,7 @@ def test_gated_file_without_access_is_a_typed_error(hub: TestHub, store: Store) 
     commit = repo.commit({"w.bin": b"secret weights"})
     gated = FileTask("g", RepoRef("acme/gated"), commit, "w.bin", "g/w.bin", 14,
                      Digest("sha256", hashlib.sha256(b"secret weights").hexdigest()))
-    with make_client(FAST, 4) as client:
+    with make_pool(FAST) as client:
         downloader = Downloader(HubClient(hub.endpoint, None), store, client, FAST)
         with pytest.raises(GatedRepoError, match="acme/gated is gated"):
             downloader.fetch(gated)
@@ -204,7 +204,7 @@ def test_threads_sharing_a_store_download_each_object_once(
 
     def run() -> None:
         try:
-            with make_client(FAST, 8) as client:
+            with make_pool(FAST) as client:
                 Downloader(HubClient(hub.endpoint, None), store, client, FAST).fetch(task)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
