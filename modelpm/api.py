@@ -66,7 +66,9 @@ class ModelStatus:
 
 
 @dataclass
-class _Context:
+class ProjectContext:
+    """A found project, its parsed manifest and the settings of this run."""
+
     project: Project
     manifest: Manifest
     config: Config
@@ -76,16 +78,17 @@ class _Context:
         return Store(self.config.store_root)
 
 
-def _context(
+def load_context(
     project: PathLike | None,
     store: PathLike | None = None,
     jobs: int | None = None,
     endpoint: str | None = None,
-) -> _Context:
+) -> ProjectContext:
+    """Find the project (``project`` or upward from the current folder) and read its manifest."""
     found = find_project(Path(project) if project is not None else None)
     manifest = load_manifest(found.manifest_path)
     config = resolve_config(manifest, store=store, jobs=jobs, endpoint=endpoint)
-    return _Context(found, manifest, config)
+    return ProjectContext(found, manifest, config)
 
 
 def make_hub(endpoint: str) -> HubClient:
@@ -107,12 +110,12 @@ def lock(
     endpoint: str | None = None,
 ) -> LockResult:
     """Bring models.lock up to date with models.toml (``check``: only report, write nothing)."""
-    ctx = _context(project, endpoint=endpoint)
+    ctx = load_context(project, endpoint=endpoint)
     return _lock(ctx, upgrade=upgrade, upgrade_models=upgrade_models, check=check, hub=hub)
 
 
 def _lock(
-    ctx: _Context,
+    ctx: ProjectContext,
     *,
     upgrade: bool = False,
     upgrade_models: Sequence[str] = (),
@@ -166,7 +169,7 @@ def sync(
     endpoint: str | None = None,
 ) -> SyncResult:
     """Make every destination hold exactly the locked bytes, downloading only what is missing."""
-    ctx = _context(project, store=store, jobs=jobs, endpoint=endpoint)
+    ctx = load_context(project, store=store, jobs=jobs, endpoint=endpoint)
     _check_names(ctx.manifest, names)
     lock_result: LockResult | None = None
     current = read_lock(ctx.project.lock_path)
@@ -231,7 +234,7 @@ def sync(
 
 
 def _apply_online(
-    ctx: _Context,
+    ctx: ProjectContext,
     plan: SyncPlan,
     state: State,
     reporter: Reporter | None,
@@ -262,7 +265,7 @@ def _stat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _locked_models(ctx: _Context, names: Sequence[str]) -> list[tuple[LockedModel, str]]:
+def _locked_models(ctx: ProjectContext, names: Sequence[str]) -> list[tuple[LockedModel, str]]:
     _check_names(ctx.manifest, names)
     current = read_lock(ctx.project.lock_path)
     if current is None:
@@ -282,7 +285,7 @@ def verify(
     names: Sequence[str] = (), *, project: PathLike | None = None, jobs: int | None = None
 ) -> VerifyReport:
     """Re-hash every placed file of the locked models and report what differs."""
-    ctx = _context(project, jobs=jobs)
+    ctx = load_context(project, jobs=jobs)
     checks = tuple(
         check_model(model, ctx.project.root, dest, jobs=min(ctx.config.jobs, 4))
         for model, dest in _locked_models(ctx, names)
@@ -292,7 +295,7 @@ def verify(
 
 def status(project: PathLike | None = None) -> list[ModelStatus]:
     """One row per manifest entry; reads only local files (stat, no hashing, no network)."""
-    ctx = _context(project)
+    ctx = load_context(project)
     current = read_lock(ctx.project.lock_path)
     stale = staleness(ctx.manifest, current)
     state = read_state(ctx.project)
@@ -349,7 +352,7 @@ def status(project: PathLike | None = None) -> list[ModelStatus]:
 
 def path(name: str, project: PathLike | None = None) -> Path:
     """The folder of a synced model, for ``from_pretrained(modelpm.path("bert"))``."""
-    ctx = _context(project)
+    ctx = load_context(project)
     spec = ctx.manifest.model(name)
     row = next(row for row in status(ctx.project.root) if row.name == name)
     if row.state != "synced":
@@ -374,7 +377,7 @@ class OutdatedRow:
 
 def outdated(project: PathLike | None = None, *, hub: Hub | None = None) -> list[OutdatedRow]:
     """For each branch or tag revision: the locked commit and the commit it points to now."""
-    ctx = _context(project)
+    ctx = load_context(project)
     the_hub = hub or make_hub(ctx.config.endpoint)
     rows: list[OutdatedRow] = []
     for model, _dest in _locked_models(ctx, ()):
@@ -401,7 +404,7 @@ def outdated(project: PathLike | None = None, *, hub: Hub | None = None) -> list
 def store_root(project: PathLike | None = None) -> Path:
     """The store this project (or, outside any project, this machine) uses."""
     try:
-        return _context(project).config.store_root
+        return load_context(project).config.store_root
     except ProjectNotFoundError:
         if project is not None:
             raise

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelpm.api import PathLike, SyncResult, _context, make_hub, sync
+from modelpm.api import PathLike, SyncResult, load_context, make_hub, sync
 from modelpm.errors import ManifestError
 from modelpm.hub import Hub
 from modelpm.lockfile import LockedModel, read_lock, write_lock
@@ -61,7 +61,7 @@ def add(
     reporter: Reporter | None = None,
 ) -> AddResult:
     """Add a model to models.toml, lock it and (unless ``sync_now=False``) sync it."""
-    ctx = _context(project)
+    ctx = load_context(project)
     name = name or repo.rstrip("/").split("/")[-1]
     if any(spec.name == name for spec in ctx.manifest.models):
         raise ManifestError(
@@ -102,7 +102,7 @@ class RemoveResult:
 
 def remove(name: str, *, project: PathLike | None = None) -> RemoveResult:
     """Remove a model from models.toml and models.lock, and the files modelpm placed for it."""
-    ctx = _context(project)
+    ctx = load_context(project)
     spec = ctx.manifest.model(name)
     text = ctx.project.manifest_path.read_text(encoding="utf-8")
     new_text, new_manifest = remove_model(ctx.manifest, text, name)

@@ -71,6 +71,8 @@ def options_from_env(**overrides: float | None) -> TransferOptions:
         values["connections"] = int(os.environ["MODELPM_CONNECTIONS"])
     if os.environ.get("MODELPM_STALL_TIMEOUT"):
         values["stall_timeout"] = float(os.environ["MODELPM_STALL_TIMEOUT"])
+    if os.environ.get("MODELPM_RETRY_DELAY"):
+        values["backoff"] = float(os.environ["MODELPM_RETRY_DELAY"])
     values.update({key: value for key, value in overrides.items() if value is not None})
     return replace(TransferOptions(), **values)  # type: ignore[arg-type]
 

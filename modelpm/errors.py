@@ -66,6 +66,8 @@ class StaleLockError(ModelpmError):
 class HubError(ModelpmError):
     """The hub answered with an error we cannot work around."""
 
+    status: int | None = None  # the HTTP status, when there was one
+
 
 class RepoNotFoundError(HubError):
     """The repository does not exist, or is private and the token cannot see it."""

@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 from modelpm.errors import (
@@ -36,6 +37,7 @@ from modelpm.paths import check_repo_path
 # `modelpm sync` never talks to a hub and should not pay ~0.25 s to import them.
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+T = TypeVar("T")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
@@ -97,9 +99,12 @@ def endpoint_from(configured: str | None) -> str:
 class HubClient:
     """A :class:`Hub` backed by ``huggingface_hub.HfApi``."""
 
+    retries = 4
+
     def __init__(self, endpoint: str, token: str | None, *, timeout: float = 30.0) -> None:
         from huggingface_hub import HfApi
 
+        self.backoff = float(os.environ.get("MODELPM_RETRY_DELAY") or 0.5)
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self._timeout = timeout
@@ -110,10 +115,13 @@ class HubClient:
         return f"HubClient(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
 
     def resolve(self, ref: RepoRef, revision: str) -> ResolvedRevision:
-        with translate_errors(self.endpoint, ref, revision):
-            info = self._api.repo_info(
+        info = self._retrying(
+            lambda: self._api.repo_info(
                 ref.repo, revision=revision, repo_type=ref.repo_type, timeout=self._timeout
-            )
+            ),
+            ref,
+            revision,
+        )
         commit = getattr(info, "sha", None)
         if not isinstance(commit, str) or not _COMMIT.match(commit):
             raise HubError(
@@ -125,18 +133,21 @@ class HubClient:
 
     def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]:
         files: dict[str, RemoteFile] = {}
-        with translate_errors(self.endpoint, ref, commit):
-            try:
-                entries = list(
+        try:
+            entries = self._retrying(
+                lambda: list(
                     self._api.list_repo_tree(
                         ref.repo, recursive=True, revision=commit, repo_type=ref.repo_type
                     )
-                )
-            except (KeyError, TypeError) as exc:
-                raise HubError(
-                    f"{self.endpoint} sent a malformed file listing for {ref} ({exc})",
-                    hint="the endpoint may not be a Hugging Face compatible hub",
-                ) from None
+                ),
+                ref,
+                commit,
+            )
+        except (KeyError, TypeError) as exc:
+            raise HubError(
+                f"{self.endpoint} sent a malformed file listing for {ref} ({exc})",
+                hint="the endpoint may not be a Hugging Face compatible hub",
+            ) from None
         for entry in entries:
             if not hasattr(entry, "size"):  # a folder
                 continue
@@ -151,6 +162,22 @@ class HubClient:
 
     def file_url(self, ref: RepoRef, commit: str, path: str) -> str:
         return file_url(self.endpoint, ref, commit, path)
+
+    def _retrying(self, call: Callable[[], T], ref: RepoRef, revision: str) -> T:
+        """``call``, retried on 5xx and dropped connections (HfApi's info calls never retry)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with translate_errors(self.endpoint, ref, revision):
+                    return call()
+            except (NetworkError, HubError) as error:
+                transient = isinstance(error, NetworkError) or getattr(error, "status", 0) in (
+                    500, 502, 503, 504,
+                )
+                if not transient or attempt > self.retries:
+                    raise
+                time.sleep(min(8.0, self.backoff * 2 ** (attempt - 1)))
 
     def auth_headers(self, url: str) -> dict[str, str]:
         """The Authorization header, only for URLs on this endpoint's own origin."""
@@ -247,7 +274,9 @@ def hub_error(
             f"{endpoint} is rate-limiting requests (429)", hint="wait a minute and run again"
         )
     suffix = f": {detail}" if detail else ""
-    return HubError(f"{endpoint} failed for {ref} (HTTP {status}){suffix}", hint="try again later")
+    error = HubError(f"{endpoint} failed for {ref} (HTTP {status}){suffix}", hint="try again later")
+    error.status = status
+    return error
 
 
 @contextlib.contextmanager

@@ -156,7 +156,7 @@ def _quote(value: str) -> str:
 
 def parse_lock(text: str, where: str = LOCK_NAME) -> Lock:
     """Parse and validate lock text; every defect is a :class:`LockfileError`."""
-    hint = "run `modelpm lock` to write it again (without --locked/--frozen)"
+    hint = "restore it from version control, or delete it and run `modelpm lock` (re-resolves)"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -123,6 +123,7 @@ def make_workspace(
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     monkeypatch.setenv("MODELPM_HOME", str(store))
     monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "2")
+    monkeypatch.setenv("MODELPM_RETRY_DELAY", "0.05")  # first retry delay; doubles each time
     monkeypatch.chdir(root)
     return Workspace(root=root, store=store, hub=hub, runner=CliRunner())
 

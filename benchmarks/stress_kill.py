@@ -1,0 +1,100 @@
+"""Stress: kill -9 `modelpm sync` at random moments, many times, and check every invariant.
+
+    python benchmarks/stress_kill.py --trials 200
+
+After every kill: each file visible in the destination matches the lock
+(`modelpm verify` reports only "missing", never "modified"), every store
+object hashes to its name, and the run after the last kill completes with
+`verify` passing and no temp file left. Runs against the loopback test hub
+with a throttled CDN so that kills land mid-transfer. Prints a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from modelpm.hashing import hash_file
+from modelpm.lockfile import Digest
+from modelpm.testing import Fault, TestHub
+
+MiB = 1024 * 1024
+
+
+def modelpm(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "modelpm", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, check=False)
+
+
+def check_store(store: Path) -> int:
+    count = 0
+    for path in (store / "objects").rglob("*") if (store / "objects").exists() else []:
+        if path.is_file():
+            digest = Digest(path.parent.parent.name, path.name)
+            if hash_file(path, digest.algorithm) != digest:
+                raise SystemExit(f"corrupt store object {path}")
+            count += 1
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="modelpm-stress-") as tmp, TestHub() as hub:
+        root = Path(tmp)
+        hub.create_repo("acme/w").commit({
+            "a.safetensors": os.urandom(24 * MiB),
+            "b.safetensors": os.urandom(5 * MiB),
+            **{f"cfg/{i}.json": os.urandom(200) for i in range(10)},
+        })
+        hub.add_fault(Fault("throttle", origin="cdn", rate=16 * MiB, times=None))
+        project = root / "project"
+        project.mkdir()
+        (project / "models.toml").write_text('[models.w]\nrepo = "acme/w"\n')
+        env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(root / "store")}
+        killed = finished = 0
+        began = time.monotonic()
+        for trial in range(args.trials):
+            process = subprocess.Popen([sys.executable, "-m", "modelpm", "sync", "--quiet"],
+                                       env=env, cwd=project, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.05, 2.0))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                killed += 1
+            else:
+                finished += 1
+            process.wait()
+            report = modelpm(["verify"], env, project).stderr.splitlines()
+            bad = [line for line in report if line.startswith("modified ")]
+            if bad:
+                raise SystemExit(f"trial {trial}: unverified bytes visible: {bad}")
+            check_store(root / "store")
+            if trial % 10 == 9:  # start cold again now and then
+                for path in (project / "models").rglob("*"):
+                    if path.is_file():
+                        path.unlink()
+        hub.clear_faults()
+        final = modelpm(["sync"], env, project)
+        if final.returncode != 0 or modelpm(["verify"], env, project).returncode != 0:
+            raise SystemExit(f"final sync failed:\n{final.stderr}")
+        strays = [p for p in (project / "models").rglob(".modelpm-tmp-*")]
+        if strays:
+            raise SystemExit(f"temp files left: {strays}")
+        objects = check_store(root / "store")
+        print(f"{args.trials} trials ({killed} killed mid-run, {finished} finished first) in "
+              f"{time.monotonic() - began:.0f}s: no unverified file visible, {objects} store "
+              "objects all verified, final sync and verify passed, no temp file left")
+
+
+if __name__ == "__main__":
+    main()
