@@ -150,8 +150,9 @@ def render_lock(lock: Lock) -> str:
 
 
 def _quote(value: str) -> str:
-    # JSON string escaping is a subset of TOML basic strings, and deterministic.
-    return json.dumps(value, ensure_ascii=False)
+    # JSON string escaping is valid in TOML basic strings and deterministic; TOML also
+    # forbids a raw DEL, which JSON leaves alone.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def parse_lock(text: str, where: str = LOCK_NAME) -> Lock:

@@ -120,3 +120,46 @@ def test_git_sha1_matches_git(tmp_path: Path) -> None:
     assert hash_file(path, "git-sha1").hexdigest == expected
     assert digest_bytes("git-sha1", data).hexdigest == expected
     assert hash_file(path, "sha256").hexdigest == hashlib.sha256(data).hexdigest()
+
+
+def test_progress_without_a_terminal_prints_a_line_now_and_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from modelpm import render
+    from modelpm.sync import SyncReport
+
+    out = io.StringIO()
+    reporter = render.ProgressReporter(Console(file=out, force_terminal=False, width=200))
+    monkeypatch.setattr(render, "PLAIN_INTERVAL", 0.0)
+    reporter.begin(2, 2_000_000)
+    reporter.file_started("m/a.bin", 1_000_000)
+    reporter.advance("m/a.bin", 1_000_000)
+    reporter.file_done("m/a.bin")
+    reporter.summary(SyncReport(downloaded=1, downloaded_bytes=1_000_000, linked=1, kept=3))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "downloading 2 files, 2.0 MB"
+    assert lines[1].startswith(" 50.0%  1.0 MB of 2.0 MB")
+    assert lines[-1].startswith("downloaded 1 file (1.0 MB) in ")
+    assert lines[-1].endswith("linked 1; 3 already in place")
+
+
+def test_quiet_progress_prints_nothing() -> None:
+    import io
+
+    from rich.console import Console
+
+    from modelpm import render
+    from modelpm.sync import SyncReport
+
+    out = io.StringIO()
+    reporter = render.ProgressReporter(Console(file=out, force_terminal=True), quiet=True)
+    reporter.begin(1, 10)
+    reporter.advance("x", 10)
+    reporter.note("retrying")
+    reporter.summary(SyncReport(downloaded=1))
+    reporter.close()
+    assert out.getvalue() == ""

@@ -1,0 +1,105 @@
+"""Property-based round trips: any lock renders and parses back to itself; any table that
+`modelpm add` writes parses back to the same model; a hub listing that repeats a path is refused."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelpm.errors import HubError
+from modelpm.hub import HubClient, RepoRef
+from modelpm.lockfile import Digest, Lock, LockedFile, LockedModel, parse_lock, render_lock
+from modelpm.manifest import parse_manifest
+from modelpm.manifest_edit import render_table
+
+hexes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+part = st.text(alphabet=string.ascii_letters + string.digits + " _-.éü+=@", min_size=1,
+               max_size=12).filter(lambda p: p not in (".", ".."))
+repo_paths = st.lists(part, min_size=1, max_size=3).map("/".join)
+digests = st.one_of(
+    hexes.map(lambda h: Digest("sha256", h)),
+    hexes.map(lambda h: Digest("git-sha1", h[:40])),
+)
+files = st.dictionaries(repo_paths, st.tuples(st.integers(0, 2**45), digests), max_size=6)
+names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+free_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                    min_size=1, max_size=20)
+
+
+@st.composite
+def locks(draw: st.DrawFn) -> Lock:
+    models = []
+    for name in draw(st.sets(names, max_size=4)):
+        chosen = draw(files)
+        models.append(LockedModel(
+            name=name,
+            repo=draw(free_text),
+            repo_type=draw(st.sampled_from(["model", "dataset", "space"])),
+            revision=draw(free_text),
+            commit=draw(hexes)[:40],
+            fingerprint="sha256:" + draw(hexes)[:32],
+            files=tuple(LockedFile(path, size, digest) for path, (size, digest) in chosen.items()),
+        ))
+    return Lock().with_models(models)
+
+
+@given(locks())
+@settings(max_examples=150)
+def test_any_lock_round_trips_byte_for_byte(lock: Lock) -> None:
+    text = render_lock(lock)
+    assert parse_lock(text) == lock
+    assert render_lock(parse_lock(text)) == text
+
+
+patterns = st.lists(st.text(alphabet=string.ascii_letters + "*?/._-[]", min_size=1,
+                            max_size=10).filter(str.strip), max_size=3)
+
+
+@given(
+    name=names,
+    org=st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,8}[A-Za-z0-9])?", fullmatch=True),
+    revision=st.one_of(st.none(), st.text(alphabet=string.ascii_letters + "/._-", min_size=1,
+                                          max_size=12)),
+    include=patterns,
+    exclude=patterns,
+    repo_type=st.sampled_from(["model", "dataset", "space"]),
+)
+def test_tables_written_by_add_parse_back_to_the_same_model(
+    name: str, org: str, revision: str | None, include: list[str], exclude: list[str],
+    repo_type: str,
+) -> None:
+    repo = f"{org}/model"
+    text = render_table(name, repo, revision=revision, include=include, exclude=exclude,
+                        repo_type=repo_type)
+    (spec,) = parse_manifest(text, Path("models.toml")).models
+    assert (spec.name, spec.repo, spec.repo_type) == (name, repo, repo_type)
+    assert spec.revision == (revision or "main")
+    assert spec.include == (tuple(include) if include else None)
+    assert spec.exclude == tuple(exclude)
+
+
+def test_a_listing_that_repeats_a_path_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = HubClient("http://127.0.0.1:9", None)
+    entry = SimpleNamespace(path="a.json", size=2, blob_id="b" * 40, lfs=None)
+
+    def listing(*_: Any, **__: Any) -> list[Any]:
+        return [entry, entry]
+
+    monkeypatch.setattr(client._api, "list_repo_tree", listing)
+    with pytest.raises(HubError, match=r"listed 'a\.json' twice"):
+        client.list_files(RepoRef("acme/x"), "c" * 40)
+
+
+def test_sizes_that_disagree_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = HubClient("http://127.0.0.1:9", None)
+    lfs = SimpleNamespace(size=10, sha256="a" * 64)
+    entry = SimpleNamespace(path="w.bin", size=11, blob_id="b" * 40, lfs=lfs)
+    monkeypatch.setattr(client._api, "list_repo_tree", lambda *_a, **_k: [entry])
+    with pytest.raises(HubError, match="two different sizes"):
+        client.list_files(RepoRef("acme/x"), "c" * 40)
