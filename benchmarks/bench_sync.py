@@ -90,6 +90,10 @@ class Bench:
             "HF_HOME": str(work / "hf-home"),
         }
         self.env.pop("HF_TOKEN", None)
+        # Both contenders run from compiled bytecode, as an installed package does (pip
+        # compiles at install time); a source checkout with this set would recompile
+        # modelpm on every run and time the compiler.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def fresh(self, name: str) -> Path:
         path = self.work / name

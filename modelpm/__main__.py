@@ -1,5 +1,5 @@
-"""``python -m modelpm`` runs the CLI."""
+"""``python -m modelpm`` runs the command, exactly as the ``modelpm`` script does."""
 
-from modelpm.cli import main
+from modelpm.entry import main
 
 main()

@@ -17,20 +17,31 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modelpm import store_maintenance
-from modelpm.config import Config, resolve_config
-from modelpm.errors import LockfileError, NotSyncedError, ProjectNotFoundError, StaleLockError
-from modelpm.hub import Hub, HubClient, RepoRef, find_token
+from modelpm.config import Config, env_seconds, resolve_config
+from modelpm.errors import (
+    LockfileError,
+    ManifestError,
+    NotSyncedError,
+    OfflineError,
+    ProjectNotFoundError,
+    StaleLockError,
+)
+from modelpm.fsutil import storage_errors
+from modelpm.hub import Hub, HubClient, RepoRef, find_token, offline_from_env
 from modelpm.lockfile import Lock, LockedModel, read_lock, write_lock
-from modelpm.manifest import Manifest, load_manifest
+from modelpm.manifest import MANIFEST_NAME, Manifest, load_manifest
+from modelpm.paths import outside_of
 from modelpm.progress import Reporter
 from modelpm.project import Project, State, find_project, read_state, write_state
 from modelpm.resolve import LockOutcome, Staleness, lock_project, staleness
 from modelpm.store import Store, default_store_root
-from modelpm.store_maintenance import GcReport, StoreCheck
-from modelpm.sync import SyncPlan, SyncReport, apply_sync, plan_sync, wanted_files
-from modelpm.verify import VerifyReport, check_model
+from modelpm.syncing import SyncPlan, SyncReport, apply_sync, plan_sync, wanted_files
+
+if TYPE_CHECKING:  # imported where used: a no-op `modelpm sync` never needs them
+    from modelpm.store_maintenance import GcReport, StoreCheck
+    from modelpm.verification import VerifyReport
 
 PathLike = str | os.PathLike[str]
 
@@ -87,12 +98,27 @@ def load_context(
     """Find the project (``project`` or upward from the current folder) and read its manifest."""
     found = find_project(Path(project) if project is not None else None)
     manifest = load_manifest(found.manifest_path)
+    for spec in manifest.models:
+        escape = outside_of(found.root, found.root / spec.dest)
+        if escape is not None:
+            raise ManifestError(
+                f"{MANIFEST_NAME}: model {spec.name!r} dest {spec.dest!r} leads outside the "
+                f"project through a symbolic link (to {escape})",
+                hint="remove the link or choose another dest; modelpm writes only inside "
+                "the project",
+            )
     config = resolve_config(manifest, store=store, jobs=jobs, endpoint=endpoint)
     return ProjectContext(found, manifest, config)
 
 
 def make_hub(endpoint: str) -> HubClient:
-    return HubClient(endpoint, find_token())
+    if offline_from_env():
+        raise OfflineError(
+            "HF_HUB_OFFLINE is set, and this needs to ask the hub",
+            hint="unset HF_HUB_OFFLINE, or sync what models.lock already pins",
+        )
+    backoff = env_seconds("MODELPM_RETRY_DELAY")
+    return HubClient(endpoint, find_token(), backoff=0.5 if backoff is None else backoff)
 
 
 def _check_names(manifest: Manifest, names: Sequence[str]) -> None:
@@ -149,9 +175,14 @@ def _project_lock(project: Project) -> Iterator[None]:
     """One sync at a time per project: the state file has a single writer."""
     from filelock import FileLock
 
-    project.state_dir.mkdir(exist_ok=True)
-    with FileLock(str(project.state_dir / "sync.lock")):
+    with storage_errors(project.state_dir, "create"):
+        project.state_dir.mkdir(exist_ok=True)
+        lock = FileLock(str(project.state_dir / "sync.lock"))
+        lock.acquire()
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def sync(
@@ -171,49 +202,21 @@ def sync(
     """Make every destination hold exactly the locked bytes, downloading only what is missing."""
     ctx = load_context(project, store=store, jobs=jobs, endpoint=endpoint)
     _check_names(ctx.manifest, names)
-    lock_result: LockResult | None = None
-    current = read_lock(ctx.project.lock_path)
-    if frozen:
-        if current is None:
-            raise LockfileError(
-                "--frozen needs models.lock, and there is none",
-                hint="run `modelpm lock` and commit models.lock",
-            )
-    else:
-        stale = staleness(ctx.manifest, current)
-        if not stale.is_fresh:
-            if locked:
-                raise StaleLockError(
-                    f"models.lock is out of date: {stale.describe()}",
-                    hint="run `modelpm lock` and commit models.lock, or drop --locked",
-                )
-            if offline:
-                raise StaleLockError(
-                    f"models.lock is out of date and --offline forbids resolving: "
-                    f"{stale.describe()}",
-                    hint="run `modelpm lock` with network access",
-                )
-            lock_result = _lock(ctx, hub=hub)
-            current = lock_result.lock
-    assert current is not None
-    for name in names:
-        if current.get(name) is None:
-            raise LockfileError(f"models.lock has no entry for {name!r}", hint="run `modelpm lock`")
-    destinations = {spec.name: spec.dest for spec in ctx.manifest.models}
+    offline = offline or offline_from_env()
+    current, lock_result = _lock_for_sync(
+        ctx, locked=locked, frozen=frozen, offline=offline, hub=hub
+    )
     root = ctx.project.root
     the_store = ctx.store
-    wanted = wanted_files(current, destinations)
-
-    def make_plan(state: State) -> SyncPlan:
-        return plan_sync(wanted, names or None, state, lambda t: _stat(root / t), the_store.has)
-
     # The common case, nothing to do, needs no lock: the state file is replaced atomically.
-    plan = make_plan(read_state(ctx.project))
+    plan = _plan(ctx, current, names, read_state(ctx.project))
     if plan.is_noop:
         return SyncResult(lock_result, plan, SyncReport(kept=len(plan.keep)))
     with _project_lock(ctx.project):
         state = read_state(ctx.project)  # another sync may have finished while we waited
-        plan = make_plan(state)
+        plan = _plan(ctx, current, names, state)
+        # Registered before anything lands, so `store gc` keeps what this sync fetches.
+        the_store.register_project(root)
         try:
             if offline:
                 report = apply_sync(
@@ -229,8 +232,82 @@ def sync(
                 report = _apply_online(ctx, plan, state, reporter, hub, connections)
         finally:
             write_state(ctx.project, state)
-            the_store.register_project(root)
     return SyncResult(lock_result, plan, report)
+
+
+def _lock_for_sync(
+    ctx: ProjectContext, *, locked: bool, frozen: bool, offline: bool, hub: Hub | None
+) -> tuple[Lock, LockResult | None]:
+    """The lock a sync works from, re-locked first when stale and allowed to."""
+    current = read_lock(ctx.project.lock_path)
+    if frozen:
+        if current is None:
+            raise LockfileError(
+                "--frozen needs models.lock, and there is none",
+                hint="run `modelpm lock` and commit models.lock",
+            )
+        stale = staleness(ctx.manifest, current)
+        if stale.missing or stale.orphaned:
+            # The lock's pins are used as they are, but a file's dest comes from the manifest.
+            raise StaleLockError(
+                f"--frozen: models.lock and models.toml name different models: "
+                f"{stale.describe(names_only=True)}",
+                hint="run `modelpm lock` and commit models.lock",
+            )
+        return current, None
+    stale = staleness(ctx.manifest, current)
+    if stale.is_fresh:
+        return current or Lock(), None
+    if locked:
+        raise StaleLockError(
+            f"models.lock is out of date: {stale.describe()}",
+            hint="run `modelpm lock` and commit models.lock, or drop --locked",
+        )
+    if offline:
+        raise StaleLockError(
+            f"models.lock is out of date and offline mode forbids resolving: {stale.describe()}",
+            hint="run `modelpm lock` with network access",
+        )
+    result = _lock(ctx, hub=hub)
+    return result.lock, result
+
+
+def _plan(ctx: ProjectContext, current: Lock, names: Sequence[str], state: State) -> SyncPlan:
+    """What a sync of ``names`` (all when empty) has to do, from local facts only."""
+    for name in names:
+        if current.get(name) is None:
+            raise LockfileError(f"models.lock has no entry for {name!r}", hint="run `modelpm lock`")
+    destinations = {spec.name: spec.dest for spec in ctx.manifest.models}
+    root = ctx.project.root
+    return plan_sync(
+        wanted_files(current, destinations),
+        names or None,
+        state,
+        lambda target: _stat(root / target),
+        ctx.store.vouch,
+    )
+
+
+def in_sync(
+    names: Sequence[str] = (),
+    *,
+    project: PathLike | None = None,
+    frozen: bool = False,
+    store: PathLike | None = None,
+) -> int | None:
+    """The number of files in place if ``sync`` has nothing to do, else None.
+
+    Reads only local files (no request, no write, no lock): the lock must be fresh
+    (or ``frozen``) and every file as the last sync left it.
+    """
+    ctx = load_context(project, store=store)
+    _check_names(ctx.manifest, names)
+    try:
+        current, _ = _lock_for_sync(ctx, locked=True, frozen=frozen, offline=True, hub=None)
+    except (StaleLockError, LockfileError):
+        return None
+    plan = _plan(ctx, current, names, read_state(ctx.project))
+    return len(plan.keep) if plan.is_noop else None
 
 
 def _apply_online(
@@ -285,6 +362,8 @@ def verify(
     names: Sequence[str] = (), *, project: PathLike | None = None, jobs: int | None = None
 ) -> VerifyReport:
     """Re-hash every placed file of the locked models and report what differs."""
+    from modelpm.verification import VerifyReport, check_model
+
     ctx = load_context(project, jobs=jobs)
     checks = tuple(
         check_model(model, ctx.project.root, dest, jobs=min(ctx.config.jobs, 4))
@@ -414,11 +493,15 @@ def store_root(project: PathLike | None = None) -> Path:
 
 def verify_store(project: PathLike | None = None, *, remove_corrupt: bool = False) -> StoreCheck:
     """Re-hash every object in the store."""
+    from modelpm import store_maintenance
+
     return store_maintenance.verify_store(Store(store_root(project)), remove_corrupt=remove_corrupt)
 
 
 def gc_store(project: PathLike | None = None, *, dry_run: bool = False) -> GcReport:
     """Remove store objects that no registered project's lock references."""
+    from modelpm import store_maintenance
+
     return store_maintenance.collect_garbage(Store(store_root(project)), dry_run=dry_run)
 
 
@@ -428,6 +511,7 @@ __all__ = [
     "OutdatedRow",
     "SyncResult",
     "gc_store",
+    "in_sync",
     "lock",
     "outdated",
     "path",

@@ -28,7 +28,7 @@ from modelpm.progress import Reporter
 from modelpm.project import read_state, write_state
 from modelpm.resolve import lock_project
 from modelpm.store import Store
-from modelpm.sync import SyncReport, apply_sync, plan_sync, wanted_files
+from modelpm.syncing import SyncReport, apply_sync, plan_sync, wanted_files
 
 
 def init(folder: PathLike | None = None) -> Path:

@@ -35,13 +35,13 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from modelpm.errors import IntegrityError, Interrupted, ModelpmError, NetworkError
-from modelpm.fsutil import atomic_write_text, storage_errors
+from modelpm.fsutil import WriteBehind, atomic_write_text, storage_errors
 from modelpm.hashing import BLOCK_SIZE, Hasher, new_hasher
 from modelpm.hub import Hub, hub_error, network_error, same_origin
 from modelpm.progress import NullReporter, Reporter
-from modelpm.ranges import Ranges, split_gaps
+from modelpm.ranges import Ranges, chunk_gaps
 from modelpm.store import Store
-from modelpm.sync import FileTask
+from modelpm.syncing import FileTask
 from modelpm.transport import HttpPool, Response, TransportError
 
 MiB = 1024 * 1024
@@ -52,29 +52,35 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 class TransferOptions:
     """Knobs of the transfer; the defaults suit both a LAN mirror and a throttled CDN."""
 
-    connections: int = 8  # per large file
+    connections: int = 16  # per large file; large files downloading at once share them
     split_size: int = 64 * MiB  # files at least this large use several connections
+    chunk_size: int = 16 * MiB  # a large file is fetched in pieces of this size, in order
     min_segment: int = 8 * MiB  # never split a range below this
+    window: int = 256 * MiB  # how far a large file's download may run ahead of its hash,
+    # beyond the pieces in flight
+    write_behind: int = 64 * MiB  # hashed bytes this far behind are dropped from the page cache
     read_size: int = 1 * MiB  # bytes asked from the socket per read
     connect_timeout: float = 10.0
     stall_timeout: float = 30.0  # no byte for this long: drop the connection and retry
     retries: int = 6  # consecutive failures without progress before giving up
     backoff: float = 0.5  # first retry delay; doubles, capped at max_backoff
     max_backoff: float = 20.0
-    record_every: float = 1.0  # seconds between .ranges records
+    record_every: float = 0.05  # seconds between .ranges records (a killed run re-sends this much)
 
 
 def options_from_env(**overrides: float | None) -> TransferOptions:
-    """Defaults, then ``MODELPM_CONNECTIONS`` / ``MODELPM_STALL_TIMEOUT``, then ``overrides``."""
-    values: dict[str, float] = {}
-    if os.environ.get("MODELPM_CONNECTIONS"):
-        values["connections"] = int(os.environ["MODELPM_CONNECTIONS"])
-    if os.environ.get("MODELPM_STALL_TIMEOUT"):
-        values["stall_timeout"] = float(os.environ["MODELPM_STALL_TIMEOUT"])
-    if os.environ.get("MODELPM_RETRY_DELAY"):
-        values["backoff"] = float(os.environ["MODELPM_RETRY_DELAY"])
-    values.update({key: value for key, value in overrides.items() if value is not None})
-    return replace(TransferOptions(), **values)  # type: ignore[arg-type]
+    """Defaults, then ``MODELPM_CONNECTIONS`` / ``MODELPM_STALL_TIMEOUT`` /
+    ``MODELPM_RETRY_DELAY``, then ``overrides``."""
+    from modelpm.config import env_int, env_seconds
+
+    values: dict[str, float | None] = {
+        "connections": env_int("MODELPM_CONNECTIONS"),
+        "stall_timeout": env_seconds("MODELPM_STALL_TIMEOUT"),
+        "backoff": env_seconds("MODELPM_RETRY_DELAY"),
+    }
+    values.update(overrides)
+    chosen = {key: value for key, value in values.items() if value is not None}
+    return replace(TransferOptions(), **chosen)  # type: ignore[arg-type]
 
 
 def make_pool(options: TransferOptions) -> HttpPool:
@@ -83,7 +89,7 @@ def make_pool(options: TransferOptions) -> HttpPool:
 
 
 class Downloader:
-    """Fetches store objects for :func:`modelpm.sync.apply_sync` (it is its ``fetcher``)."""
+    """Fetches store objects for :func:`modelpm.syncing.apply_sync` (it is its ``fetcher``)."""
 
     def __init__(
         self,
@@ -100,6 +106,9 @@ class Downloader:
         self.options = options or TransferOptions()
         self.reporter = reporter or NullReporter()
         self.sleep = sleep
+        # A large file's first connection is its own; the others are borrowed from here one
+        # piece at a time, so when one large file finishes, its connections go to the rest.
+        self.spare_connections = threading.BoundedSemaphore(max(0, self.options.connections - 1))
 
     def __call__(self, task: FileTask, cancel: threading.Event) -> None:
         self.fetch(task, cancel)
@@ -107,7 +116,7 @@ class Downloader:
     def fetch(self, task: FileTask, cancel: threading.Event | None = None) -> Path:
         """Make sure the object of ``task`` is in the store; return its path."""
         cancel = cancel or threading.Event()
-        with self.store.locked(task.digest):
+        with self.store.locked(task.digest, cancel):
             if self.store.has(task.digest, task.size):
                 return self.store.object_path(task.digest)
             self.reporter.file_started(task.label, task.size)
@@ -204,6 +213,10 @@ class _Transfer:
         self.record_lock = threading.Lock()
         self.last_record = 0.0
         self.fd = -1
+        self.write_behind: WriteBehind | None = None
+        self.hashed = 0  # bytes hashed, from offset 0
+        self.following = False  # a thread hashes the prefix while the download runs
+        self.resumed_to = 0  # where this attempt's first missing byte is
 
     # -- the attempt as a whole ------------------------------------------------
 
@@ -214,18 +227,19 @@ class _Transfer:
             if self.ranged:
                 self._load_ranges()
             self.fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
+        self.write_behind = WriteBehind(self.fd, self.options.write_behind)
         try:
             self._reserve_space()
             if self.ranges.written:
                 self.owner.reporter.advance(self.task.label, self.ranges.written)
             hasher = new_hasher(self.task.digest.algorithm, self.task.size)
-            hashed = [0]
             follower = None
             # Hash alongside the download only when no byte can be written twice;
             # a server that ignores Range may make us rewrite from offset 0.
             if self.ranged and self.task.size >= self.options.split_size:
+                self.following = True
                 follower = threading.Thread(
-                    target=self._hash_following, args=(hasher, hashed), daemon=True
+                    target=self._hash_following, args=(hasher,), daemon=True
                 )
                 follower.start()
             try:
@@ -240,7 +254,7 @@ class _Transfer:
             if self.failure is not None:
                 raise self.failure
             with storage_errors(self.partial, "read"):
-                self._hash_range(hasher, hashed[0], self.task.size)
+                self._hash_range(hasher, self.hashed, self.task.size)
             return hasher.hexdigest()
         finally:
             os.close(self.fd)
@@ -291,22 +305,26 @@ class _Transfer:
                 raise OSError(errno.EIO, f"short read of {self.partial}")
             hasher.update(view[:count])
             offset += count
+            with self.cond:
+                self.hashed = offset
+                self.cond.notify_all()
+            if self.write_behind is not None:
+                self.write_behind.advance(offset)
 
-    def _hash_following(self, hasher: Hasher, hashed: list[int]) -> None:
+    def _hash_following(self, hasher: Hasher) -> None:
         """Hash the written prefix while the rest downloads (hashlib releases the GIL)."""
         while True:
             with self.cond:
-                while self.ranges.prefix() <= hashed[0] and not self.finished:
+                while self.ranges.prefix() <= self.hashed and not self.finished:
                     self.cond.wait(0.5)
-                end = self.ranges.prefix()
-            if end <= hashed[0]:
+                start, end = self.hashed, self.ranges.prefix()
+            if end <= start:
                 return
             try:
-                self._hash_range(hasher, hashed[0], end)
+                self._hash_range(hasher, start, end)
             except OSError as exc:
                 self._fail(exc)
                 return
-            hashed[0] = end
 
     # -- connections -------------------------------------------------------------
 
@@ -321,9 +339,11 @@ class _Transfer:
             return
         if not self.ranged:
             gaps = [(0, self.task.size)]
+        self.resumed_to = gaps[0][0]
+        chunk = self.options.chunk_size if self._connections() > 1 else self.task.size
         self.queue = [
             _Segment(start, end)
-            for start, end in split_gaps(gaps, self._connections(), self.options.min_segment)
+            for start, end in chunk_gaps(gaps, chunk, self.options.min_segment)
         ]
         count = min(len(self.queue), self._connections())
         workers = [
@@ -352,16 +372,17 @@ class _Transfer:
         with self.cond:
             if self.failure is not None:
                 return None
+            while self._ahead_of_hash():
+                if self.failure is not None or self.cancel.is_set():
+                    return None
+                self.cond.wait(0.2)
             if self.queue:
                 segment = self.queue.pop(0)
                 self.active.append(segment)
                 return segment
-            victims = [
-                seg for seg in self.active if seg.end - seg.pos >= 2 * self.options.min_segment
-            ]
-            if not victims:
+            victim = self._steal_candidate()
+            if victim is None:
                 return None
-            victim = max(victims, key=lambda seg: seg.end - seg.pos)
             # The victim may be writing one read past its pos right now: stay clear of it,
             # so no byte is ever written twice (the hash follows what is written).
             middle = victim.pos + max(self.options.read_size, (victim.end - victim.pos) // 2)
@@ -370,26 +391,65 @@ class _Transfer:
             self.active.append(stolen)
             return stolen
 
+    def _steal_candidate(self) -> _Segment | None:
+        """The active segment with the most left, if enough is left to share (hold cond)."""
+        victims = [seg for seg in self.active if seg.end - seg.pos >= 2 * self.options.min_segment]
+        return max(victims, key=lambda seg: seg.end - seg.pos, default=None)
+
+    def _ahead_of_hash(self) -> bool:
+        """True while the next piece lies a whole window beyond the hash (hold cond).
+
+        Bytes arrive faster than one core hashes them on a fast link; without this bound
+        they would pile up unhashed in the page cache, which costs more than it saves.
+        """
+        if not (self.following and self.queue):
+            return False
+        # The pieces in flight come on top, or connections would idle on a throttled link.
+        window = self.options.window + self._connections() * self.options.chunk_size
+        return self.queue[0].start - max(self.hashed, self.resumed_to) >= window
+
+    def _take_spare_connection(self) -> bool:
+        """Wait for a shared connection slot; False once this file has no work left for it."""
+        with self.cond:
+            while self._ahead_of_hash():  # a slot would sit idle here; leave it to others
+                if self.failure is not None or self.cancel.is_set():
+                    return False
+                self.cond.wait(0.2)
+        while not self.owner.spare_connections.acquire(timeout=0.1):
+            self._check()
+            with self.cond:
+                if not self.queue and self._steal_candidate() is None:
+                    return False
+        return True
+
     def _worker(self, index: int) -> None:
-        if index > 0:
+        borrows = index > 0
+        if borrows:
             # Let the first connection learn where the bytes are (one /resolve, not N).
             while not self.located.wait(0.2):
                 if self.cancel.is_set() or self.failure is not None:
                     return
         budget = _Budget(self)
         try:
-            while (segment := self._next_segment()) is not None:
+            while not borrows or self._take_spare_connection():
                 try:
-                    while segment.pos < segment.end:
-                        try:
-                            self._fetch(segment, budget)
-                        except _Retry as retry:
-                            budget.wait(retry)
-                        except TransportError as exc:
-                            budget.wait(_Retry(str(exc)), exc)
+                    segment = self._next_segment()
+                    if segment is None:
+                        return
+                    try:
+                        while segment.pos < segment.end:
+                            try:
+                                self._fetch(segment, budget)
+                            except _Retry as retry:
+                                budget.wait(retry)
+                            except TransportError as exc:
+                                budget.wait(_Retry(str(exc)), exc)
+                    finally:
+                        with self.cond:
+                            self.active.remove(segment)
                 finally:
-                    with self.cond:
-                        self.active.remove(segment)
+                    if borrows:
+                        self.owner.spare_connections.release()
         except _Stop:
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
@@ -434,6 +494,14 @@ class _Transfer:
             return
         if status in (408, 429) or status >= 500:
             raise _Retry(f"HTTP {status}", delay=_retry_after(response.headers))
+        if status == 416:
+            response.close()
+            raise IntegrityError(
+                f"{self.task.label}: the server has fewer bytes than the {self.task.size} "
+                "the lock records (HTTP 416 for a range inside that size)",
+                hint="the endpoint serves another file than it listed; try another endpoint, "
+                "or run `modelpm lock --upgrade-model` if the repo was rewritten",
+            )
         if status in (403, 410) and not same_origin(url, self.resolve_url):
             # A signed CDN link that expired: ask /resolve for a fresh one.
             raise _Retry(f"the download link expired (HTTP {status})", relocate=True)
@@ -461,23 +529,41 @@ class _Transfer:
                     want = min(len(buffer), segment.end - segment.pos)
                 if want <= 0:
                     return  # done, or another connection took over our tail
-                try:
-                    count = response.readinto(buffer[:want])
-                except TransportError as exc:
-                    raise _Retry(f"connection dropped ({exc})") from exc
-                if count == 0:
-                    break
-                self._write(buffer[:count], segment.pos)
-                with self.cond:
-                    self.ranges.add(segment.pos, segment.pos + count)
-                    segment.pos += count
-                    self.cond.notify_all()
-                budget.progress()
-                self.owner.reporter.advance(self.task.label, count)
-                self._record()
+                count, dropped = self._fill(response, buffer[:want])
+                if count:
+                    self._write(buffer[:count], segment.pos)
+                    with self.cond:
+                        self.ranges.add(segment.pos, segment.pos + count)
+                        segment.pos += count
+                        self.cond.notify_all()
+                    budget.progress()
+                    self.owner.reporter.advance(self.task.label, count)
+                    self._record()
+                if dropped is not None:
+                    raise _Retry(f"connection dropped ({dropped})") from dropped
+                if count < want:
+                    break  # the body ended
             if segment.pos < segment.end:
                 received = segment.pos - start
                 raise _Retry(f"the body ended early after {received} bytes")
+
+    @staticmethod
+    def _fill(response: Response, buffer: memoryview) -> tuple[int, TransportError | None]:
+        """Read until ``buffer`` is full or the body ends; what arrived before a drop counts.
+
+        A throttled connection hands over a few KiB per read; filling the whole buffer
+        first keeps the bookkeeping (record, progress, wake-ups) at one round per buffer.
+        """
+        count = 0
+        while count < len(buffer):
+            try:
+                got = response.readinto(buffer[count:])
+            except TransportError as exc:
+                return count, exc
+            if got == 0:
+                break
+            count += got
+        return count, None
 
     def _write(self, data: memoryview, offset: int) -> None:
         with storage_errors(self.partial, "write"):

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 from modelpm.errors import (
@@ -27,11 +27,15 @@ from modelpm.errors import (
     GatedRepoError,
     HubError,
     NetworkError,
+    OfflineError,
     RepoNotFoundError,
     RevisionNotFoundError,
 )
 from modelpm.lockfile import Digest
 from modelpm.paths import check_repo_path
+
+if TYPE_CHECKING:
+    import httpx2
 
 # huggingface_hub and httpx2 are imported where a request is made, not here: a no-op
 # `modelpm sync` never talks to a hub and should not pay ~0.25 s to import them.
@@ -91,9 +95,52 @@ def find_token() -> str | None:
     return get_token()
 
 
+def offline_from_env() -> bool:
+    """True when ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) asks for no network."""
+    return any(
+        os.environ.get(name, "").strip().upper() in ("1", "ON", "YES", "TRUE")
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
+
 def endpoint_from(configured: str | None) -> str:
     """The endpoint to use: $HF_ENDPOINT, then the manifest's ``[settings] endpoint``."""
     return (os.environ.get("HF_ENDPOINT") or configured or DEFAULT_ENDPOINT).rstrip("/")
+
+
+class _TokenGuard:
+    """A request hook for huggingface_hub's HTTP client: a token goes only to its own origin.
+
+    HfApi sends its Authorization header with every request it makes, including the next
+    page of a file listing, whose URL the server chooses (``Link: rel="next"``): a hostile
+    mirror could point it at another host and collect the token. This hook removes the
+    header from any request whose origin is not the endpoint the token was given for. It
+    touches only requests that carry a token modelpm registered.
+    """
+
+    def __init__(self) -> None:
+        self._origins: dict[str, set[tuple[str, str | None, int | None]]] = {}
+
+    def allow(self, token: str, endpoint: str) -> None:
+        self._origins.setdefault(f"Bearer {token}", set()).add(_origin(endpoint))
+
+    def __call__(self, request: httpx2.Request) -> None:
+        allowed = self._origins.get(request.headers.get("authorization", ""))
+        if allowed is not None and _origin(str(request.url)) not in allowed:
+            del request.headers["authorization"]
+
+    def install(self) -> None:
+        """Add the hook to the client huggingface_hub shares (made anew after close_session)."""
+        from huggingface_hub import get_session
+
+        session = get_session()
+        hooks = session.event_hooks
+        if self not in hooks["request"]:
+            hooks["request"] = [*hooks["request"], self]
+            session.event_hooks = hooks
+
+
+_TOKEN_GUARD = _TokenGuard()
 
 
 class HubClient:
@@ -101,15 +148,20 @@ class HubClient:
 
     retries = 4
 
-    def __init__(self, endpoint: str, token: str | None, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, endpoint: str, token: str | None, *, timeout: float = 30.0, backoff: float = 0.5
+    ) -> None:
         from huggingface_hub import HfApi
 
-        self.backoff = float(os.environ.get("MODELPM_RETRY_DELAY") or 0.5)
+        self.backoff = backoff  # first delay before retrying a failed API call; doubles
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self._timeout = timeout
         # token=False: never let HfApi look up a token on its own; we decided already.
         self._api = HfApi(endpoint=self.endpoint, token=token or False)
+        if token:
+            _TOKEN_GUARD.allow(token, self.endpoint)
+            _TOKEN_GUARD.install()
 
     def __repr__(self) -> str:  # never show the token
         return f"HubClient(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
@@ -193,14 +245,14 @@ def file_url(endpoint: str, ref: RepoRef, commit: str, path: str) -> str:
     )
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
 def same_origin(url: str, other: str) -> bool:
-    a, b = urlsplit(url), urlsplit(other)
-    default = {"http": 80, "https": 443}
-    return (a.scheme, a.hostname, a.port or default.get(a.scheme)) == (
-        b.scheme,
-        b.hostname,
-        b.port or default.get(b.scheme),
-    )
+    return _origin(url) == _origin(other)
 
 
 def _remote_file(entry: object, ref: RepoRef, endpoint: str) -> RemoteFile:
@@ -299,6 +351,16 @@ def translate_errors(endpoint: str, ref: RepoRef, revision: str | None = None) -
         raise hub_error(code, status, endpoint, ref, revision, str(exc).splitlines()[0]) from None
     except httpx2.TransportError as exc:
         raise network_error(endpoint, exc) from None
+    except hf_errors.OfflineModeIsEnabled:
+        raise OfflineError(
+            "HF_HUB_OFFLINE is set, and this needs to ask the hub",
+            hint="unset HF_HUB_OFFLINE, or sync what models.lock already pins",
+        ) from None
+    except ValueError as exc:  # a body that is not the JSON a hub sends (a portal, a proxy)
+        raise HubError(
+            f"{endpoint} did not answer like a Hugging Face hub ({type(exc).__name__})",
+            hint="check HF_ENDPOINT / [settings] endpoint; a login page or proxy may be in the way",
+        ) from None
 
 
 def network_error(endpoint: str, exc: BaseException) -> NetworkError:

@@ -39,7 +39,7 @@ from typing import Any
 
 from modelpm.errors import LockfileError
 from modelpm.fsutil import atomic_write_text
-from modelpm.paths import check_repo_path
+from modelpm.paths import REPO_TYPES, check_repo_path, is_repo_id
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -207,6 +207,12 @@ def _parse_model(raw: Any, ctx: str, hint: str) -> LockedModel:
         if not isinstance(value, str) or not value:
             raise LockfileError(f"{ctx}: field {key!r} must be a non-empty string", hint=hint)
     ctx = f"{ctx} ({strings['name']})"
+    if not is_repo_id(strings["repo"]):
+        raise LockfileError(f"{ctx}: 'repo' {strings['repo']!r} is not a repo id", hint=hint)
+    if strings["repo-type"] not in REPO_TYPES:
+        raise LockfileError(
+            f"{ctx}: 'repo-type' must be one of {', '.join(REPO_TYPES)}", hint=hint
+        )
     if not _COMMIT.match(strings["commit"]):
         raise LockfileError(f"{ctx}: 'commit' must be 40 lowercase hex digits", hint=hint)
     raw_files = raw["files"]

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from modelpm.errors import ManifestError
+from modelpm.paths import REPO_TYPES, is_repo_id
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,14 +32,9 @@ else:  # pragma: no cover - exercised only on Python 3.10
 MANIFEST_NAME = "models.toml"
 DEFAULT_DEST_ROOT = "models"
 DEFAULT_REVISION = "main"
-REPO_TYPES = ("model", "dataset", "space")
 
 _SETTINGS_KEYS = ("endpoint", "dest-root", "store")
 _MODEL_KEYS = ("repo", "revision", "include", "exclude", "dest", "repo-type")
-# The Hub's own rule: letters, digits, '-', '_', '.'; no '--' or '..'; '-' and
-# '.' never first or last; at most 96 characters; an optional 'org/' prefix.
-_REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
-_REPO_ID = re.compile(rf"^(?:{_REPO_PART}/)?{_REPO_PART}$")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -174,7 +170,7 @@ def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where:
         raise ManifestError(
             f"{ctx}: missing key 'repo'", hint='add repo = "<org>/<name>" as on the hub'
         )
-    if len(repo) > 96 or not _REPO_ID.match(repo) or "--" in repo or ".." in repo:
+    if not is_repo_id(repo):
         raise ManifestError(
             f"{ctx} repo: {repo!r} is not a valid repo id",
             hint='use "<org>/<name>" as shown on the hub, e.g. "google-bert/bert-base-uncased"',

@@ -11,10 +11,16 @@ parser before the file is replaced atomically.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import tomlkit
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
 
 from modelpm.errors import ManifestError
 from modelpm.fsutil import atomic_write_text
@@ -99,14 +105,14 @@ def remove_model(manifest: Manifest, text: str, name: str) -> tuple[str, Manifes
     manifest.model(name)  # raises for an unknown name
     lines = text.splitlines(keepends=True)
     headers = [
-        (index, _header_key(line))
+        (index, _header_path(line))
         for index, line in enumerate(lines)
         if _HEADER.match(line) or _ARRAY_HEADER.match(line)
     ]
     own = [
         position
-        for position, (_index, key) in enumerate(headers)
-        if key is not None and _belongs_to(key, name)
+        for position, (_index, path) in enumerate(headers)
+        if path is not None and path[:2] == ("models", name)
     ]
     if not own:
         raise ManifestError(
@@ -117,17 +123,25 @@ def remove_model(manifest: Manifest, text: str, name: str) -> tuple[str, Manifes
     for position in own:
         start = headers[position][0]
         end = headers[position + 1][0] if position + 1 < len(headers) else len(lines)
-        # Comment lines glued to the next header introduce that table: keep them.
-        while end - 1 > start and lines[end - 1].lstrip().startswith("#"):
+        # The table ends at its last key line; blank and comment lines after it introduce
+        # what follows (the next table, a section), so they stay.
+        while end - 1 > start and _is_blank_or_comment(lines[end - 1]):
             end -= 1
-        # Comment lines glued to this header describe this table: cut them.
-        while start > 0 and lines[start - 1].lstrip().startswith("#"):
-            start -= 1
-        # One blank line separated the table from its neighbours; keep only one.
+        # Comment lines glued to this header describe this table: cut them, unless they
+        # open the file (then they describe the file).
+        above = start
+        while above > 0 and lines[above - 1].lstrip().startswith("#"):
+            above -= 1
+        if above > 0:
+            start = above
+        # One blank line separated the table from its neighbours; keep only one, and none
+        # at the very top of the file.
         if start > 0 and not lines[start - 1].strip() and (
             end == len(lines) or not lines[end].strip()
         ):
             start -= 1
+        while start == 0 and end < len(lines) and not lines[end].strip():
+            end += 1
         cut.update(range(start, end))
     new_text = "".join(line for index, line in enumerate(lines) if index not in cut)
     new_manifest = parse_manifest(new_text, manifest.path)
@@ -136,16 +150,22 @@ def remove_model(manifest: Manifest, text: str, name: str) -> tuple[str, Manifes
     return new_text, new_manifest
 
 
-def _header_key(line: str) -> str | None:
-    match = _HEADER.match(line)
-    if match is None:
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _header_path(line: str) -> tuple[str, ...] | None:
+    """The key path of a ``[table]`` header line, quoting rules included."""
+    try:
+        node: object = tomllib.loads(line.strip() + "\n")
+    except tomllib.TOMLDecodeError:
         return None
-    parts = [part.strip().strip('"').strip("'") for part in match.group("key").split(".")]
-    return ".".join(parts)
-
-
-def _belongs_to(key: str, name: str) -> bool:
-    return key == f"models.{name}" or key.startswith(f"models.{name}.")
+    path: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        key, node = next(iter(node.items()))
+        path.append(key)
+    return tuple(path)
 
 
 def write_manifest(path: Path, text: str) -> None:

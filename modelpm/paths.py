@@ -1,4 +1,4 @@
-"""Rules for file paths that come from a hub, before they touch the disk.
+"""Rules for names and paths that come from a hub or a hand-edited file, before use.
 
 A repo path is attacker-controlled input (a tampered mirror can list anything),
 so it is checked once, at the edge, and only a path that passes may be joined
@@ -9,10 +9,24 @@ file systems we target allow.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 
 MAX_PART_BYTES = 255
 MAX_PATH_BYTES = 4096
+REPO_TYPES = ("model", "dataset", "space")
+# The Hub's own rule: letters, digits, '-', '_', '.'; no '--' or '..'; '-' and
+# '.' never first or last; at most 96 characters; an optional 'org/' prefix.
+_REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
+_REPO_ID = re.compile(rf"^(?:{_REPO_PART}/)?{_REPO_PART}$")
+
+
+def is_repo_id(value: str) -> bool:
+    """True for a repo id the Hub accepts (``org/name`` or ``name``)."""
+    return (
+        len(value) <= 96 and bool(_REPO_ID.match(value)) and "--" not in value
+        and ".." not in value
+    )
 
 
 def check_repo_path(path: str) -> str:
@@ -39,3 +53,16 @@ def check_repo_path(path: str) -> str:
 def join_inside(root: Path, repo_path: str) -> Path:
     """``root / repo_path`` after checking ``repo_path``; the result is always inside ``root``."""
     return root.joinpath(*PurePosixPath(check_repo_path(repo_path)).parts)
+
+
+def outside_of(root: Path, path: Path) -> Path | None:
+    """Where ``path`` really leads if a symbolic link on the way takes it out of ``root``.
+
+    Manifest and hub paths are checked as text; this is the check on disk, for a link a
+    user (or anyone with write access to the project) put in a destination's way.
+    """
+    real_root = root.resolve()
+    real = path.resolve()
+    if real == real_root or real_root in real.parents:
+        return None
+    return real

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from modelpm.errors import ProjectNotFoundError
-from modelpm.fsutil import atomic_write_text
+from modelpm.fsutil import atomic_write_text, storage_errors
 from modelpm.lockfile import LOCK_NAME, Digest
 from modelpm.manifest import MANIFEST_NAME
 
@@ -114,7 +114,8 @@ def read_state(project: Project) -> State:
 
 
 def write_state(project: Project, state: State) -> None:
-    project.state_dir.mkdir(exist_ok=True)
+    with storage_errors(project.state_dir, "create"):
+        project.state_dir.mkdir(exist_ok=True)
     ignore = project.state_dir / ".gitignore"
     if not ignore.exists():
         atomic_write_text(ignore, "*\n")

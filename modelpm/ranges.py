@@ -55,17 +55,20 @@ class Ranges:
         return sum(hi - lo for lo, hi in self.done)
 
 
-def split_gaps(gaps: list[tuple[int, int]], parts: int, min_segment: int) -> list[tuple[int, int]]:
-    """Cut the missing intervals into about ``parts`` segments, none below ``min_segment``."""
-    total = sum(end - start for start, end in gaps)
-    if total == 0:
-        return []
-    target = max(min_segment, -(-total // max(1, parts)))
-    segments: list[tuple[int, int]] = []
+def chunk_gaps(gaps: list[tuple[int, int]], chunk: int, min_segment: int) -> list[tuple[int, int]]:
+    """Cut the missing intervals into ``chunk``-sized pieces, in file order.
+
+    Connections take pieces from the front, so bytes arrive roughly in order and the
+    written prefix (what can be hashed) grows while the download runs, instead of all at
+    once at the end as it would with one long range per connection. A remainder shorter
+    than ``min_segment`` stays with the piece before it.
+    """
+    chunk = max(chunk, min_segment, 1)
+    pieces: list[tuple[int, int]] = []
     for start, end in gaps:
-        # Cut only if what remains is still a worthwhile segment on its own.
-        while end - start >= target + max(target // 2, min_segment):
-            segments.append((start, start + target))
-            start += target
-        segments.append((start, end))
-    return segments
+        while end - start >= chunk + min_segment:
+            pieces.append((start, start + chunk))
+            start += chunk
+        if end > start:
+            pieces.append((start, end))
+    return pieces

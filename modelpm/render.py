@@ -22,7 +22,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from modelpm.sync import SyncReport
+from modelpm.syncing import SyncReport
 
 LARGE_FILE = 32 * 1024 * 1024
 PLAIN_INTERVAL = 5.0

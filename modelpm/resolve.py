@@ -30,11 +30,11 @@ class Staleness:
     def is_fresh(self) -> bool:
         return not (self.missing or self.changed or self.orphaned)
 
-    def describe(self) -> str:
+    def describe(self, *, names_only: bool = False) -> str:
         parts = []
         if self.missing:
             parts.append("not locked yet: " + ", ".join(self.missing))
-        if self.changed:
+        if self.changed and not names_only:
             parts.append("changed in models.toml: " + ", ".join(self.changed))
         if self.orphaned:
             parts.append("no longer in models.toml: " + ", ".join(self.orphaned))
@@ -47,11 +47,26 @@ def staleness(manifest: Manifest, lock: Lock | None) -> Staleness:
     changed = tuple(
         spec.name
         for spec in manifest.models
-        if spec.name in locked and locked[spec.name].fingerprint != spec.fingerprint()
+        if spec.name in locked and not _locks_spec(locked[spec.name], spec)
     )
     wanted = {spec.name for spec in manifest.models}
     orphaned = tuple(sorted(name for name in locked if name not in wanted))
     return Staleness(missing, changed, orphaned)
+
+
+def _locks_spec(model: LockedModel, spec: ModelSpec) -> bool:
+    """True when ``model`` was resolved from ``spec`` as it reads now.
+
+    The fingerprint covers the patterns too; the fields the lock spells out are compared
+    as well, so a hand-edited lock that names another repo under a copied fingerprint is
+    stale, not trusted.
+    """
+    return (model.fingerprint, model.repo, model.repo_type, model.revision) == (
+        spec.fingerprint(),
+        spec.repo,
+        spec.repo_type,
+        spec.revision,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,12 +98,8 @@ def lock_project(
     for spec in manifest.models:
         existing = old.get(spec.name)
         wants_upgrade = (upgrade or spec.name in upgrade_models) and not spec.pins_commit
-        if (
-            existing is not None
-            and existing.fingerprint == spec.fingerprint()
-            and not wants_upgrade
-        ):
-            models.append(_renamed(existing, spec))
+        if existing is not None and _locks_spec(existing, spec) and not wants_upgrade:
+            models.append(existing)
             kept.append(spec.name)
             continue
         if on_model is not None:
@@ -98,22 +109,6 @@ def lock_project(
     wanted = {spec.name for spec in manifest.models}
     removed = tuple(sorted(name for name in old if name not in wanted))
     return LockOutcome(Lock().with_models(models), tuple(resolved), tuple(kept), removed)
-
-
-def _renamed(existing: LockedModel, spec: ModelSpec) -> LockedModel:
-    # The fingerprint covers repo, type, revision and patterns, so only the
-    # presentation fields can differ; keep the pin, refresh those.
-    if existing.revision == spec.revision and existing.repo == spec.repo:
-        return existing
-    return LockedModel(
-        name=spec.name,
-        repo=spec.repo,
-        repo_type=spec.repo_type,
-        revision=spec.revision,
-        commit=existing.commit,
-        fingerprint=existing.fingerprint,
-        files=existing.files,
-    )
 
 
 def resolve_model(spec: ModelSpec, hub: Hub) -> LockedModel:

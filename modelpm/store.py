@@ -14,6 +14,12 @@ except by :meth:`Store.commit_partial` after the caller verified the bytes,
 and the rename is atomic, so a crash leaves an object complete or absent.
 Partial names derive from the expected hash, so any later run (or another
 process holding the lock) resumes the same bytes.
+
+Objects are shared with projects by hard links, so an edit made in place to a
+placed file (as root, or after a chmod) edits the object too. Every object is
+therefore committed with one fixed modification time, :data:`OBJECT_MTIME_NS`
+(as the Nix store does): any write moves it, so one ``stat`` tells an object
+that is as committed from one that must be hashed again before it is used.
 """
 
 from __future__ import annotations
@@ -22,17 +28,24 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelpm.errors import Interrupted
 from modelpm.fsutil import atomic_write_text, fsync_dir, storage_errors
+from modelpm.hashing import hash_file
 from modelpm.lockfile import Digest
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This folder is the modelpm store; backups may skip it.\n"
 )
+
+
+# 1970-01-01T00:00:01Z, the time Nix gives its store files: placed files show it too.
+OBJECT_MTIME_NS = 1_000_000_000
 
 
 def default_store_root() -> Path:
@@ -56,22 +69,51 @@ class Store:
         return self.root / "partial" / f"{digest.key}.ranges"
 
     def has(self, digest: Digest, size: int) -> bool:
-        """True when the object is present with the expected size (verified when it entered)."""
+        """True when the object is present, untouched since it was committed verified."""
         try:
-            return self.object_path(digest).stat().st_size == size
+            stat = self.object_path(digest).stat()
         except OSError:
             return False
+        return stat.st_size == size and stat.st_mtime_ns == OBJECT_MTIME_NS
+
+    def vouch(self, digest: Digest, size: int) -> bool:
+        """:meth:`has`, hashing an object whose time moved: kept if intact, else evicted."""
+        if self.has(digest, size):
+            return True
+        path = self.object_path(digest)
+        try:
+            if path.stat().st_size != size or hash_file(path, digest.algorithm) != digest:
+                self.evict(digest)
+                return False
+            os.utime(path, ns=(OBJECT_MTIME_NS, OBJECT_MTIME_NS))
+        except OSError:
+            return False  # absent, unreadable, or its time cannot be set: fetch it again
+        return True
 
     @contextlib.contextmanager
-    def locked(self, digest: Digest) -> Iterator[None]:
-        """Hold the per-object lock: one process downloads an object, others wait for it."""
+    def locked(self, digest: Digest, cancel: threading.Event | None = None) -> Iterator[None]:
+        """Hold the per-object lock: one process downloads an object, others wait for it.
+
+        Waiting stops with :class:`Interrupted` once ``cancel`` is set (Ctrl-C must not
+        wait for another process to finish a 40 GB file).
+        """
         path = self.root / "locks" / f"{digest.key}.lock"
-        from filelock import FileLock  # not imported on the no-op path
+        from filelock import FileLock, Timeout  # not imported on the no-op path
 
         with storage_errors(path, "create"):
             self._prepare()
-        with FileLock(str(path)):
+        lock = FileLock(str(path))
+        while True:
+            try:
+                lock.acquire(timeout=0.2)
+                break
+            except Timeout:
+                if cancel is not None and cancel.is_set():
+                    raise Interrupted("interrupted", hint="run sync again to resume") from None
+        try:
             yield
+        finally:
+            lock.release()
 
     def commit_partial(self, digest: Digest) -> Path:
         """Move a verified partial into ``objects/``, read-only. Caller holds :meth:`locked`."""
@@ -81,6 +123,7 @@ class Store:
             target.parent.mkdir(parents=True, exist_ok=True)
             with partial.open("rb+") as handle:
                 os.fsync(handle.fileno())
+            os.utime(partial, ns=(OBJECT_MTIME_NS, OBJECT_MTIME_NS))
             os.chmod(partial, 0o444)
             os.replace(partial, target)
             fsync_dir(target.parent)

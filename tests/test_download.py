@@ -17,14 +17,15 @@ from modelpm.errors import GatedRepoError, IntegrityError, Interrupted
 from modelpm.hub import HubClient, RepoRef
 from modelpm.lockfile import Digest
 from modelpm.store import Store
-from modelpm.sync import FileTask
+from modelpm.syncing import FileTask
 from modelpm.testing import Fault, TestHub
 
 MiB = 1024 * 1024
 SIZE = 6 * MiB + 123
 IN_FLIGHT = 2 * MiB  # bytes a loopback connection can hold in its buffers when it is cut
 FAST = TransferOptions(
-    connections=4, split_size=1 * MiB, min_segment=256 * 1024, read_size=64 * 1024,
+    connections=4, split_size=1 * MiB, chunk_size=1 * MiB, min_segment=256 * 1024,
+    read_size=64 * 1024,
     stall_timeout=0.5, connect_timeout=2, backoff=0.01, max_backoff=0.05, retries=4,
     record_every=0.0,
 )

@@ -17,6 +17,7 @@ from modelpm.hub import HubClient, RepoRef
 from modelpm.lockfile import Digest, Lock, LockedFile, LockedModel, parse_lock, render_lock
 from modelpm.manifest import parse_manifest
 from modelpm.manifest_edit import render_table
+from modelpm.paths import is_repo_id
 
 hexes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 part = st.text(alphabet=string.ascii_letters + string.digits + " _-.éü+=@", min_size=1,
@@ -28,6 +29,10 @@ digests = st.one_of(
 )
 files = st.dictionaries(repo_paths, st.tuples(st.integers(0, 2**45), digests), max_size=6)
 names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+repo_ids = st.from_regex(
+    r"([A-Za-z0-9][A-Za-z0-9_.-]{0,8}[A-Za-z0-9]/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,8}[A-Za-z0-9]",
+    fullmatch=True,
+).filter(is_repo_id)
 free_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
                     min_size=1, max_size=20)
 
@@ -39,7 +44,7 @@ def locks(draw: st.DrawFn) -> Lock:
         chosen = draw(files)
         models.append(LockedModel(
             name=name,
-            repo=draw(free_text),
+            repo=draw(repo_ids),
             repo_type=draw(st.sampled_from(["model", "dataset", "space"])),
             revision=draw(free_text),
             commit=draw(hexes)[:40],

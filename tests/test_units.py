@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from modelpm.hashing import digest_bytes, hash_file
 from modelpm.paths import check_repo_path, join_inside
 from modelpm.patterns import is_selected, select
-from modelpm.ranges import Ranges, split_gaps
+from modelpm.ranges import Ranges, chunk_gaps
 
 PATHS = [
     "config.json",
@@ -86,12 +86,15 @@ def test_ranges_cover_exactly_what_was_added(intervals: list[tuple[int, int]]) -
     assert missing == set(range(150)) - covered
 
 
-def test_split_gaps_respects_minimum_and_covers_everything() -> None:
-    segments = split_gaps([(0, 100), (200, 205)], parts=4, min_segment=10)
-    assert segments[0] == (0, 27)  # ceil(105 / 4)
-    covered = sum(end - start for start, end in segments)
-    assert covered == 105
-    assert split_gaps([(0, 15)], parts=8, min_segment=10) == [(0, 15)]
+def test_chunk_gaps_cuts_in_file_order_and_covers_every_gap() -> None:
+    pieces = chunk_gaps([(0, 100), (130, 135), (200, 258)], chunk=25, min_segment=10)
+    assert pieces == [(0, 25), (25, 50), (50, 75), (75, 100), (130, 135), (200, 225), (225, 258)]
+    # the 8-byte remainder of (200, 258) is below min_segment: it stays with its piece
+
+
+def test_chunk_gaps_never_cuts_below_the_minimum() -> None:
+    assert chunk_gaps([(0, 15)], chunk=4, min_segment=10) == [(0, 15)]
+    assert chunk_gaps([], chunk=4, min_segment=1) == []
 
 
 @pytest.mark.parametrize(
@@ -130,7 +133,7 @@ def test_progress_without_a_terminal_prints_a_line_now_and_then(
     from rich.console import Console
 
     from modelpm import render
-    from modelpm.sync import SyncReport
+    from modelpm.syncing import SyncReport
 
     out = io.StringIO()
     reporter = render.ProgressReporter(Console(file=out, force_terminal=False, width=200))
@@ -153,7 +156,7 @@ def test_quiet_progress_prints_nothing() -> None:
     from rich.console import Console
 
     from modelpm import render
-    from modelpm.sync import SyncReport
+    from modelpm.syncing import SyncReport
 
     out = io.StringIO()
     reporter = render.ProgressReporter(Console(file=out, force_terminal=True), quiet=True)

@@ -147,7 +147,12 @@ def test_upgrade_moves_only_what_is_asked(ws: Workspace, hub: TestHub) -> None:
         ("missing", ["--frozen"], 2, "--frozen needs models.lock"),
         ("stale", [], 0, ""),
         ("missing", [], 0, ""),
-        ("stale", ["--offline"], 1, "--offline forbids resolving"),
+        ("stale", ["--offline"], 1, "offline mode forbids resolving"),
+        ("missing", ["--offline"], 1, "offline mode forbids resolving: not locked yet"),
+        ("fresh", ["--offline"], 1, "offline, and 9 files are not in the store"),
+        ("fresh", ["--frozen"], 0, ""),
+        ("renamed", ["--frozen"], 1, "--frozen: models.lock and models.toml name different"),
+        ("renamed", ["--locked"], 1, "not locked yet: squad-renamed"),
     ],
 )
 def test_sync_modes_against_fresh_stale_and_missing_locks(
@@ -158,6 +163,8 @@ def test_sync_modes_against_fresh_stale_and_missing_locks(
         assert ws.cli("lock").exit_code == 0
     if lock_state == "stale":
         ws.write(MANIFEST.replace('exclude = ["*.h5"]', 'exclude = ["*.h5", "README.md"]'))
+    if lock_state == "renamed":
+        ws.write(MANIFEST.replace("[models.squad]", "[models.squad-renamed]"))
     before = (ws.root / "models.lock").read_bytes() if lock_state != "missing" else None
     result = ws.cli("sync", *flags)
     assert result.exit_code == exit_code, result.stderr

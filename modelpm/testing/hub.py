@@ -50,6 +50,8 @@ class TestHub:
         self._lock = threading.Lock()
         self.endpoint = ""
         self.cdn_endpoint = ""
+        # Where a listing's `Link: rel="next"` points; a hostile mirror may send it elsewhere.
+        self.next_page_origin: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 

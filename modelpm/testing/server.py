@@ -335,7 +335,8 @@ class Handler(BaseHTTPRequestHandler):
             params = {key: values[-1] for key, values in self.params.items()}
             params["cursor"] = str(cursor + size)
             query = "&".join(f"{key}={quote(value)}" for key, value in params.items())
-            url = f"{self.server.hub.endpoint}{self.raw_path}?{query}"
+            base = self.server.hub.next_page_origin or self.server.hub.endpoint
+            url = f"{base}{self.raw_path}?{query}"
             headers["Link"] = f'<{url}>; rel="next"'
         self._json(page, headers=headers)
 

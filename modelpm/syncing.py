@@ -20,19 +20,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelpm.errors import Interrupted, ModelpmError, OfflineError
 from modelpm.fsutil import place_file, remove_empty_parents, remove_temp_files, storage_errors
 from modelpm.hashing import hash_file
 from modelpm.hub import RepoRef
 from modelpm.lockfile import Digest, Lock
-from modelpm.paths import join_inside
+from modelpm.paths import join_inside, outside_of
 from modelpm.progress import NullReporter, Reporter
 from modelpm.project import PlacedFile, State
 from modelpm.store import Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class FileTask:
     @property
     def label(self) -> str:
         return f"{self.model}/{self.path}"
+
+    @property
+    def dest(self) -> str:
+        """The model's folder, relative to the project root."""
+        return self.target[: -len(self.path)].rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,21 @@ class _Applier:
         target = self.root / task.target
         if target.is_symlink() or target.is_dir():
             raise _in_the_way(target)
+        escape = outside_of(self.root / task.dest, target.parent)
+        if escape is not None:
+            raise ModelpmError(
+                f"cannot place {task.target}: a symbolic link in its way leads out of "
+                f"{task.dest} (to {escape})",
+                hint="remove the link and run sync again; modelpm writes only inside the "
+                "destination",
+            )
+        if self._unvouched_file_at(target, task.target):
+            # The user's bytes go; say so (a file modelpm placed and nobody touched is
+            # replaced silently when the lock moves on).
+            with self.lock:
+                self.report.notes.append(
+                    f"restored {task.target}: its content differed from the lock"
+                )
         kind = place_file(self.store.object_path(task.digest), target)
         self.record(task)
         with self.lock:
@@ -193,13 +216,23 @@ class _Applier:
         if shares_store_inode:
             # Edited in place through the hard link: the store's copy is damaged too.
             self.store.evict(task.digest)
-        with self.lock:
-            self.report.notes.append(f"restored {task.target}: its content differed from the lock")
         return False
+
+    def _unvouched_file_at(self, target: Path, key: str) -> bool:
+        """True if a file stands at ``target`` that modelpm did not place as it is now."""
+        try:
+            current = target.stat()
+        except OSError:
+            return False
+        record = self.state.files.get(key)
+        return record is None or not record.matches(current)
 
     def remove(self, target: str) -> None:
         path = self.root / target
         record = self.state.files.pop(target)
+        if outside_of(self.root, path.parent) is not None:
+            self.report.notes.append(f"kept {target}: a symbolic link leads it out of the project")
+            return
         try:
             current = path.stat()
         except OSError:
@@ -247,8 +280,9 @@ def apply_sync(
     """
     reporter = reporter or NullReporter()
     applier = _Applier(root, store, state, reporter)
-    for folder in {task.target[: -len(task.path)] for task in _all_tasks(plan)}:
-        remove_temp_files(root / folder)
+    targets = {root / task.target for task in _all_tasks(plan)}
+    for folder in {task.dest for task in _all_tasks(plan)}:
+        remove_temp_files(root / folder, keep=targets)
     applier.report.kept = len(plan.keep)
     for target in plan.remove:
         applier.remove(target)
@@ -256,7 +290,7 @@ def apply_sync(
     fetch = list(plan.fetch)
     for task in plan.check:
         if not applier.check(task):
-            (place if store.has(task.digest, task.size) else fetch).append(task)
+            (place if store.vouch(task.digest, task.size) else fetch).append(task)
     for task in place:
         applier.place(task)
     if fetch:
@@ -277,10 +311,14 @@ def _all_tasks(plan: SyncPlan) -> Iterable[FileTask]:
 
 
 def _fetch_all(fetch: list[FileTask], fetcher: Fetcher, applier: _Applier, jobs: int) -> None:
+    # Imported here: the thread pool (and the logging it pulls in) is not needed by a no-op.
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     by_object: dict[Digest, list[FileTask]] = {}
     for task in fetch:
         by_object.setdefault(task.digest, []).append(task)
-    objects = [tasks[0] for tasks in by_object.values()]
+    # Largest first: the longest download starts at once instead of after the small files.
+    objects = sorted((tasks[0] for tasks in by_object.values()), key=lambda t: -t.size)
     applier.reporter.begin(len(objects), sum(task.size for task in objects))
     cancel = threading.Event()
     errors: list[BaseException] = []

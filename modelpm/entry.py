@@ -1,0 +1,78 @@
+"""The ``modelpm`` command's entry point: a no-op ``sync`` answered before the CLI loads.
+
+``modelpm sync`` on a synced project is what CI jobs and scripts run most, and it
+should cost next to nothing. The library answers it with one ``stat`` per file
+in a few milliseconds, but typer and rich take ~0.15 s to import and to build
+their parameter parsers. So the entry point first tries :func:`answer_noop_sync`:
+it accepts only the plain spellings of ``sync`` (names and the flags in
+:data:`SYNC_FLAGS` / :data:`SYNC_OPTIONS`) and answers only when
+:func:`modelpm.api.in_sync` says there is nothing to do. Anything else — help,
+an unknown flag, a bad value, an error, real work — goes to the full CLI, which
+parses the arguments again and reports exactly as it always does.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# Flags of `modelpm sync` that do not change what a no-op sync prints: `--locked` and
+# `--offline` forbid resolving and downloading, which a no-op sync does neither of.
+SYNC_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--locked", "--frozen", "--offline"})
+# Options that take a value; the value is validated here as the CLI would.
+SYNC_OPTIONS = frozenset({"--project", "--jobs", "-j", "--connections"})
+
+
+def answer_noop_sync(argv: Sequence[str]) -> bool:
+    """Print the no-op answer and return True if ``argv`` is a ``sync`` with nothing to do."""
+    if not argv or argv[0] != "sync":
+        return False
+    flags: set[str] = set()
+    values: dict[str, str] = {}
+    names: list[str] = []
+    rest = list(argv[1:])
+    while rest:
+        arg = rest.pop(0)
+        option, equals, value = arg.partition("=")
+        if option in SYNC_OPTIONS:
+            if equals and not option.startswith("--"):
+                return False  # click reads `-j=4` as the value "=4"; let it say so
+            if not equals:
+                if not rest:
+                    return False
+                value = rest.pop(0)
+            values[option] = value
+        elif arg in SYNC_FLAGS:
+            flags.add(arg)
+        elif arg.startswith("-"):
+            return False  # --help, `--`, a typo: the CLI knows what to say
+        else:
+            names.append(arg)
+    for option in ("--jobs", "-j", "--connections"):
+        if option in values and not (values[option].isdigit() and int(values[option]) >= 1):
+            return False
+    from modelpm import api
+    from modelpm.errors import ModelpmError
+
+    project = values.get("--project")
+    try:
+        in_place = api.in_sync(
+            names, project=Path(project) if project else None, frozen="--frozen" in flags
+        )
+    except (ModelpmError, OSError):
+        return False
+    if in_place is None:
+        return False
+    if not flags & {"--quiet", "-q"}:
+        print(f"everything is in place ({in_place} files)", file=sys.stderr)
+    return True
+
+
+def main() -> None:
+    """Console-script entry point: ``modelpm …``."""
+    if answer_noop_sync(sys.argv[1:]):
+        return
+    from modelpm.cli import main as cli_main
+
+    cli_main()
