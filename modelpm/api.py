@@ -28,9 +28,9 @@ from modelpm.errors import (
     ProjectNotFoundError,
     StaleLockError,
 )
-from modelpm.fsutil import storage_errors
+from modelpm.fsutil import remove_temp_files, storage_errors
 from modelpm.hub import Hub, HubClient, RepoRef, find_token, offline_from_env
-from modelpm.lockfile import Lock, LockedModel, read_lock, write_lock
+from modelpm.lockfile import LOCK_NAME, Lock, LockedModel, read_lock, write_lock
 from modelpm.manifest import MANIFEST_NAME, Manifest, load_manifest
 from modelpm.paths import outside_of
 from modelpm.progress import Reporter
@@ -73,7 +73,19 @@ class ModelStatus:
     files: int
     size: int
     dest: str
-    state: str  # "synced", "not synced", "partly synced (n missing)", "not locked", "lock stale"
+    state: str  # one of STATES
+    missing: int  # locked files not in place as sync left them (missing or changed)
+
+    def describe(self) -> str:
+        """The state in words, for a table."""
+        if self.state == "partly-synced":
+            return f"partly synced ({self.missing} of {self.files} files missing or changed)"
+        return self.state.replace("-", " ")
+
+
+# The states `status` reports, stable for --json: in place; some or all files missing or
+# changed since sync placed them; not in models.lock yet; locked from another manifest entry.
+STATES = ("synced", "partly-synced", "not-synced", "not-locked", "lock-stale")
 
 
 @dataclass
@@ -217,6 +229,9 @@ def sync(
         plan = _plan(ctx, current, names, state)
         # Registered before anything lands, so `store gc` keeps what this sync fetches.
         the_store.register_project(root)
+        # A run killed while replacing the state or the lock left a temp file beside it.
+        remove_temp_files(ctx.project.state_dir, recursive=False)
+        remove_temp_files(root, of=LOCK_NAME, recursive=False)
         try:
             if offline:
                 report = apply_sync(
@@ -384,46 +399,29 @@ def status(project: PathLike | None = None) -> list[ModelStatus]:
         if model is None:
             rows.append(
                 ModelStatus(
-                    spec.name,
-                    spec.repo,
-                    spec.repo_type,
-                    spec.revision,
-                    None,
-                    0,
-                    0,
-                    spec.dest,
-                    "not locked",
+                    spec.name, spec.repo, spec.repo_type, spec.revision, None, 0, 0, spec.dest,
+                    "not-locked", 0,
                 )
             )
             continue
         wanted = wanted_files(Lock((model,)), {spec.name: spec.dest})
-        missing = sum(
-            1
-            for task in wanted
-            if (record := state.files.get(task.target)) is None
-            or record.digest != task.digest
-            or (current_stat := _stat(ctx.project.root / task.target)) is None
-            or not record.matches(current_stat)
-        )
+        in_place = plan_sync(
+            wanted, None, state, lambda target: _stat(ctx.project.root / target),
+            lambda _digest, _size: False,
+        ).keep
+        missing = len(wanted) - len(in_place)
         if spec.name in stale.changed:
-            label = "lock stale"
+            label = "lock-stale"
         elif missing == 0:
             label = "synced"
         elif missing == len(wanted):
-            label = "not synced"
+            label = "not-synced"
         else:
-            label = f"partly synced ({missing} of {len(wanted)} files missing or changed)"
+            label = "partly-synced"
         rows.append(
             ModelStatus(
-                spec.name,
-                spec.repo,
-                spec.repo_type,
-                spec.revision,
-                model.commit,
-                len(model.files),
-                model.total_size,
-                spec.dest,
-                label,
+                spec.name, spec.repo, spec.repo_type, spec.revision, model.commit,
+                len(model.files), model.total_size, spec.dest, label, missing,
             )
         )
     return rows
@@ -435,7 +433,9 @@ def path(name: str, project: PathLike | None = None) -> Path:
     spec = ctx.manifest.model(name)
     row = next(row for row in status(ctx.project.root) if row.name == name)
     if row.state != "synced":
-        raise NotSyncedError(f"model {name!r} is {row.state}", hint=f"run `modelpm sync {name}`")
+        raise NotSyncedError(
+            f"model {name!r} is {row.describe()}", hint=f"run `modelpm sync {name}`"
+        )
     return ctx.project.root / spec.dest
 
 
@@ -506,6 +506,7 @@ def gc_store(project: PathLike | None = None, *, dry_run: bool = False) -> GcRep
 
 
 __all__ = [
+    "STATES",
     "LockResult",
     "ModelStatus",
     "OutdatedRow",

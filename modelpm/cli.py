@@ -20,8 +20,10 @@ from rich.console import Console
 from rich.table import Table
 
 from modelpm import api, api_edit
+from modelpm.entry import noop_message
 from modelpm.errors import Interrupted, ModelpmError
 from modelpm.render import ProgressReporter, human_size
+from modelpm.verification import VerifyReport
 
 app = typer.Typer(
     name="modelpm",
@@ -46,6 +48,7 @@ ProjectOption = Annotated[
     Path | None,
     typer.Option(
         "--project",
+        metavar="DIR",
         help="Project folder (default: the nearest folder upward holding models.toml).",
         show_default=False,
     ),
@@ -57,15 +60,18 @@ VerboseOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 NamesArgument = Annotated[
     list[str] | None,
-    typer.Argument(help="Model names (default: all).", show_default=False),
+    typer.Argument(metavar="NAME", help="Model names (default: all).", show_default=False),
 ]
 JobsOption = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", help="Files downloaded in parallel (default 8).", min=1),
+    typer.Option(
+        "--jobs", "-j", metavar="N", help="Files downloaded in parallel (default 8).", min=1
+    ),
 ]
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-stdout = Console(highlight=False, soft_wrap=True)
+# A pipe or a CI log gets one line per row, however long: never a table wrapped at 80.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 500)
 
 T = TypeVar("T")
 
@@ -150,7 +156,13 @@ def sync(
     jobs: JobsOption = None,
     connections: Annotated[
         int | None,
-        typer.Option("--connections", help="Connections per large file (default 8).", min=1),
+        typer.Option(
+            "--connections",
+            metavar="N",
+            help="Connections per large file (default 16); large files downloading at once "
+            "share them.",
+            min=1,
+        ),
     ] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -191,7 +203,7 @@ def sync(
     for note in report.notes:
         stderr.print(f"warning: {note}", markup=False)
     if result.plan.is_noop:
-        stderr.print(f"everything is in place ({report.kept} files)")
+        stderr.print(noop_message(report.kept), markup=False)
         return
     reporter.summary(report)
 
@@ -201,12 +213,22 @@ def verify(
     names: NamesArgument = None,
     project: ProjectOption = None,
     json_output: JsonOption = False,
-    jobs: JobsOption = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", metavar="N", help="Files hashed in parallel (default 4).",
+                     min=1),
+    ] = None,
 ) -> None:
     """Re-hash placed files against models.lock.
 
     Exit 0 when every file matches; exit 1 naming each missing, modified or unexpected
-    file. `modelpm sync` repairs missing and modified files.
+    file. `modelpm sync` restores missing and modified files; unexpected files are yours,
+    and modelpm never deletes them.
+
+    \b
+    Examples:
+      modelpm verify
+      modelpm verify bert --json
     """
     report = _run(lambda: api.verify(names or (), project=project, jobs=jobs))
     if json_output:
@@ -222,8 +244,19 @@ def verify(
                     stderr.print(f"{kind} {check.name}: {check.dest}/{path}", markup=False)
     if not report.passed:
         if not json_output:
-            stderr.print("hint: run `modelpm sync` to restore missing and modified files")
+            stderr.print(f"hint: {_verify_hint(report)}", markup=False)
         raise typer.Exit(1)
+
+
+def _verify_hint(report: VerifyReport) -> str:
+    broken = any(check.missing or check.modified for check in report.models)
+    strangers = any(check.unexpected for check in report.models)
+    hints = []
+    if broken:
+        hints.append("run `modelpm sync` to restore missing and modified files")
+    if strangers:
+        hints.append("move unexpected files out of the model folders (modelpm never deletes them)")
+    return "; ".join(hints)
 
 
 def _status(project: Path | None, json_output: bool) -> None:
@@ -242,20 +275,34 @@ def _status(project: Path | None, json_output: bool) -> None:
             f"{row.revision} → {commit}",
             str(row.files),
             human_size(row.size),
-            row.state,
+            row.describe(),
         )
     stdout.print(table)
 
 
 @app.command()
 def status(project: ProjectOption = None, json_output: JsonOption = False) -> None:
-    """One row per model: name, repo, revision → commit, files, size, state."""
+    """One row per model: name, repo, revision → commit, files, size, state.
+
+    Reads local files only (no network, no hashing; `modelpm verify` hashes). States:
+    synced, partly-synced, not-synced, not-locked, lock-stale.
+
+    \b
+    Examples:
+      modelpm status
+      modelpm status --json | jq -r '.[] | select(.state != "synced") | .name'
+    """
     _status(project, json_output)
 
 
 @app.command("list")
 def list_models(project: ProjectOption = None, json_output: JsonOption = False) -> None:
-    """Alias of status."""
+    """Alias of status.
+
+    \b
+    Examples:
+      modelpm list --json
+    """
     _status(project, json_output)
 
 
@@ -265,7 +312,13 @@ def init(
         Path, typer.Argument(help="Where to create models.toml.", show_default=".")
     ] = Path(),
 ) -> None:
-    """Write a commented models.toml (refuses to overwrite one)."""
+    """Write a commented models.toml (refuses to overwrite one).
+
+    \b
+    Examples:
+      modelpm init
+      modelpm init path/to/project
+    """
     path = _run(lambda: api_edit.init(folder))
     stderr.print(f"created {path}", markup=False)
     stderr.print("next: modelpm add <org>/<repo>", markup=False)
@@ -350,7 +403,11 @@ def remove(
 ) -> None:
     """Remove a model from models.toml and models.lock, and the files modelpm placed for it.
 
-    Files you added or changed in its folder are kept.
+    Files you added or changed in its folder are kept. Comments in models.toml stay.
+
+    \b
+    Examples:
+      modelpm remove bert
     """
     result = _run(lambda: api_edit.remove(name, project=project))
     stderr.print(
@@ -370,7 +427,13 @@ def outdated(
 ) -> None:
     """For branch and tag revisions: the locked commit against where the ref points now.
 
-    `modelpm lock --upgrade` (or --upgrade-model NAME) moves the pins.
+    `modelpm lock --upgrade` (or --upgrade-model NAME) moves the pins. Exits 0 either
+    way unless --exit-code is given.
+
+    \b
+    Examples:
+      modelpm outdated
+      modelpm outdated --exit-code     # in CI: exit 1 when a pin is behind
     """
     rows = _run(lambda: api.outdated(project))
     if json_output:
@@ -405,7 +468,12 @@ app.add_typer(store_app, name="store")
 
 @store_app.command("path")
 def store_path(project: ProjectOption = None) -> None:
-    """Print where the store is (MODELPM_HOME, [settings] store, or ~/.cache/modelpm)."""
+    """Print where the store is (MODELPM_HOME, [settings] store, or ~/.cache/modelpm).
+
+    \b
+    Examples:
+      du -sh "$(modelpm store path)"
+    """
     stdout.print(str(_run(lambda: api.store_root(project))), markup=False)
 
 
@@ -416,7 +484,13 @@ def store_verify(
         bool, typer.Option("--remove", help="Delete corrupt objects; the next sync refetches.")
     ] = False,
 ) -> None:
-    """Re-hash every object in the store; exit 1 if any is corrupt."""
+    """Re-hash every object in the store; exit 1 if any is corrupt.
+
+    \b
+    Examples:
+      modelpm store verify
+      modelpm store verify --remove && modelpm sync
+    """
     check = _run(lambda: api.verify_store(project, remove_corrupt=remove))
     for key in check.corrupt:
         stderr.print(f"corrupt {key}{' (removed)' if remove else ''}", markup=False)
@@ -439,6 +513,11 @@ def store_gc(
 
     Projects are known once they have synced with this store; a project whose folder or
     lock is gone is forgotten.
+
+    \b
+    Examples:
+      modelpm store gc --dry-run
+      modelpm store gc
     """
     report = _run(lambda: api.gc_store(project, dry_run=dry_run))
     verb = "would remove" if dry_run else "removed"

@@ -119,6 +119,7 @@ class Downloader:
         with self.store.locked(task.digest, cancel):
             if self.store.has(task.digest, task.size):
                 return self.store.object_path(task.digest)
+            self.store.remove_stale_temp_files(task.digest)
             self.reporter.file_started(task.label, task.size)
             ranged = True
             attempt = 0

@@ -13,6 +13,7 @@ parses the arguments again and reports exactly as it always does.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,12 +66,23 @@ def answer_noop_sync(argv: Sequence[str]) -> bool:
     if in_place is None:
         return False
     if not flags & {"--quiet", "-q"}:
-        print(f"everything is in place ({in_place} files)", file=sys.stderr)
+        print(noop_message(in_place), file=sys.stderr)
     return True
+
+
+def noop_message(files_in_place: int) -> str:
+    """What a sync with nothing to do says (here and in the full CLI alike)."""
+    if files_in_place == 0:
+        return "nothing to sync: no model selected (add one with `modelpm add <org>/<repo>`)"
+    return f"everything is in place ({files_in_place} files)"
 
 
 def main() -> None:
     """Console-script entry point: ``modelpm …``."""
+    # With telemetry on, huggingface_hub fetches an agent registry from HF_ENDPOINT (by
+    # default huggingface.co, whatever endpoint modelpm was given) to build its user agent,
+    # waiting up to 3 s where that host is unreachable. modelpm talks to one endpoint only.
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     if answer_noop_sync(sys.argv[1:]):
         return
     from modelpm.cli import main as cli_main

@@ -176,13 +176,17 @@ class WriteBehind:
 _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}[0-9a-f]{{12}}-")
 
 
-def remove_temp_files(folder: Path, keep: Collection[Path] = ()) -> int:
-    """Delete temp files a killed run left under ``folder``: only names :func:`temp_sibling`
-    makes, and never a path in ``keep`` (a repo may well ship a file with such a name)."""
+def remove_temp_files(
+    folder: Path, keep: Collection[Path] = (), *, of: str = "", recursive: bool = True
+) -> int:
+    """Delete temp files a killed run left in ``folder`` (and below, if ``recursive``):
+    only names :func:`temp_sibling` makes (for files named ``of``, if given), and never a
+    path in ``keep`` (a repo may well ship a file with such a name)."""
     removed = 0
     if not folder.is_dir():
         return 0
-    for path in folder.rglob(f"{TEMP_PREFIX}*"):
+    pattern = f"{TEMP_PREFIX}*{of}"
+    for path in folder.rglob(pattern) if recursive else folder.glob(pattern):
         if not _TEMP_NAME.match(path.name) or path in keep or not path.is_file():
             continue
         with contextlib.suppress(OSError):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelpm.errors import Interrupted
-from modelpm.fsutil import atomic_write_text, fsync_dir, storage_errors
+from modelpm.fsutil import atomic_write_text, fsync_dir, remove_temp_files, storage_errors
 from modelpm.hashing import hash_file
 from modelpm.lockfile import Digest
 
@@ -125,9 +125,11 @@ class Store:
                 os.fsync(handle.fileno())
             os.utime(partial, ns=(OBJECT_MTIME_NS, OBJECT_MTIME_NS))
             os.chmod(partial, 0o444)
+            # The record goes first: a run killed in between leaves a partial without one
+            # (fetched again if ever needed), never a record with no partial (litter).
+            self.ranges_path(digest).unlink(missing_ok=True)
             os.replace(partial, target)
             fsync_dir(target.parent)
-            self.ranges_path(digest).unlink(missing_ok=True)
         return target
 
     def evict(self, digest: Digest) -> None:
@@ -139,6 +141,12 @@ class Store:
     def discard_partial(self, digest: Digest) -> None:
         self.partial_path(digest).unlink(missing_ok=True)
         self.ranges_path(digest).unlink(missing_ok=True)
+
+    def remove_stale_temp_files(self, digest: Digest) -> None:
+        """Drop the temp files of ``.ranges`` records a killed run left. Caller holds
+        :meth:`locked`, so no live writer of this object's record can own one."""
+        remove_temp_files(self.root / "partial", of=self.ranges_path(digest).name,
+                          recursive=False)
 
     def _prepare(self) -> None:
         for name in ("objects", "partial", "locks", "projects"):

@@ -209,23 +209,23 @@ def test_invalid_toml_names_the_line(ws: Workspace) -> None:
 
 
 @pytest.mark.parametrize(
-    ("entry", "message", "hint"),
+    ("entry", "message", "hint", "code"),
     [
-        ('repo = "acme/nope"', "acme/nope was not found on", "check the repo id"),
+        ('repo = "acme/nope"', "acme/nope was not found on", "check the repo id", 1),
         ('repo = "acme/tiny"\nrevision = "v9"', "revision 'v9' was not found in acme/tiny",
-         "check the branch, tag or commit"),
+         "check the branch, tag or commit", 1),
         ('repo = "acme/tiny"\nrevision = "' + "0" * 40 + '"', "was not found in acme/tiny",
-         "check the branch"),
+         "check the branch", 1),
         ('repo = "acme/tiny"\ninclude = ["*.onnx"]', "select no file of acme/tiny",
-         "loosen the patterns"),
+         "loosen the patterns", 2),
     ],
 )
 def test_hub_side_errors_are_one_line_and_a_hint(
-    ws: Workspace, entry: str, message: str, hint: str
+    ws: Workspace, entry: str, message: str, hint: str, code: int
 ) -> None:
     ws.write(f"[models.a]\n{entry}\n")
     result = ws.cli("sync")
-    assert result.exit_code in (1, 2)
+    assert result.exit_code == code
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert lines[1].startswith("hint: ") and hint in lines[1]
@@ -276,6 +276,16 @@ def test_settings_endpoint_is_used_when_hf_endpoint_is_unset(
     result = ws.cli("sync")
     assert result.exit_code == 0, result.stderr
     assert hub.request_count > 0
+
+
+def test_hf_endpoint_wins_over_the_settings_endpoint(
+    ws: Workspace, hub: TestHub, tmp_path: Path
+) -> None:
+    with TestHub(tmp_path / "other-hub") as other:  # the manifest's; never asked
+        ws.write(f'[settings]\nendpoint = "{other.endpoint}"\n\n[models.a]\nrepo = "acme/tiny"\n')
+        result = ws.cli("sync")
+        assert result.exit_code == 0, result.stderr
+        assert hub.request_count > 0 and other.request_count == 0
 
 
 def test_corrupted_bytes_are_rejected_with_file_expected_and_actual(

@@ -49,7 +49,8 @@ SCENARIOS = [
     ("drop at the first byte", [Fault("drop", origin="cdn", after_bytes=0, times=2)], True),
     ("drop near the end", [Fault("drop", origin="cdn", after_bytes=BIG - 10)], True),
     ("reset mid-body", [Fault("reset", origin="cdn", after_bytes=MiB, times=3)], True),
-    ("stall past the timeout", [Fault("stall", origin="cdn", after_bytes=1000, seconds=4)], True),
+    ("stall past the timeout",
+     [Fault("stall", origin="cdn", after_bytes=MiB + 1000, seconds=4)], True),
     ("throttled link", [Fault("throttle", origin="cdn", rate=4 * MiB, times=None)], True),
     ("429 with Retry-After",
      [Fault("status", origin="cdn", status=429, retry_after=0.2, times=2)], True),
@@ -59,7 +60,7 @@ SCENARIOS = [
     ("503 bursts on /resolve",
      [Fault("status", origin="hub", path_contains="/resolve/", status=503, times=3)], True),
     ("502 bursts on the CDN", [Fault("status", origin="cdn", status=502, times=3)], True),
-    ("expired CDN link", [Fault("expire_cdn", times=2)], True),
+    ("expired CDN link", [Fault("expire_cdn", origin="cdn", times=2)], True),
     ("a body one byte short", [Fault("truncate", origin="cdn", times=2)], True),
     ("server ignores Range",
      [Fault("ignore_range", times=None), Fault("drop", origin="cdn", after_bytes=MiB)], True),
@@ -80,6 +81,11 @@ def test_network_fault_matrix(
     for fault in faults:
         hub.add_fault(fault)
     result = ws.cli("sync")
+    unfired = [f.kind for f in hub.board.faults if f.times is not None]
+    assert not unfired, f"{name}: faults never fired: {unfired}"
+    if name == "stall past the timeout":  # cut after 1 s and resumed, not waited out
+        resumed = f"bytes={MiB}-"  # the first whole read before the stall is kept
+        assert any(r.headers.get("range", "").startswith(resumed) for r in hub.requests)
     visible_files_verify(ws)
     if succeeds:
         assert result.exit_code == 0, f"{name}: {result.stderr}"

@@ -226,11 +226,19 @@ def test_json_outputs_are_stable(ws: Workspace) -> None:
     status = json.loads(ws.cli("status", "--json").stdout)
     assert [row["name"] for row in status] == ["tiny", "tiny-dev", "squad"]
     assert set(status[0]) == {"name", "repo", "repo_type", "revision", "commit", "files", "size",
-                              "dest", "state"}
-    assert status[0]["state"] == "synced"
+                              "dest", "state", "missing"}
+    assert status[0]["state"] == "synced" and status[0]["missing"] == 0
+    (ws.root / "models/tiny/config.json").unlink()
+    partly = json.loads(ws.cli("status", "--json").stdout)[0]
+    assert (partly["state"], partly["missing"], partly["files"]) == ("partly-synced", 1, 5)
+    assert ws.cli("sync").exit_code == 0
     report = json.loads(ws.cli("verify", "--json").stdout)
     assert report["passed"] is True
     assert set(report["models"][0]) == {"name", "dest", "ok", "missing", "modified", "unexpected"}
+    rows = json.loads(ws.cli("outdated", "--json").stdout)
+    assert [row["name"] for row in rows] == ["tiny", "tiny-dev", "squad"]
+    assert set(rows[0]) == {"name", "repo", "revision", "locked_commit", "current_commit",
+                            "locked_date", "current_date", "outdated"}
 
 
 def test_project_discovery_upward_and_explicit(ws: Workspace, monkeypatch: pytest.MonkeyPatch
@@ -260,7 +268,7 @@ def test_python_api(ws: Workspace, hub: TestHub) -> None:
     assert (folder / "config.json").read_bytes() == b'{"hidden_size": 8}\n'
     assert modelpm.verify(["tiny"]).passed
     rows = {row.name: row for row in modelpm.status()}
-    assert rows["tiny"].state == "synced" and rows["squad"].state == "not synced"
+    assert rows["tiny"].state == "synced" and rows["squad"].state == "not-synced"
     with pytest.raises(modelpm.ModelpmError) as caught:
         modelpm.path("nope")
     assert caught.value.exit_code == 2

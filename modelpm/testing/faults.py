@@ -95,11 +95,15 @@ class FaultBoard:
             self.faults.clear()
 
     def take(self, origin: str, method: str, path: str) -> list[Fault]:
-        """The faults this request gets; each one's ``times`` goes down by one."""
+        """The faults this request gets, at most one of each kind (the first added); the
+        ``times`` of each one taken goes down by one, so faults of one kind added one after
+        another hit consecutive requests: a burst."""
         taken: list[Fault] = []
         with self.lock:
             for fault in self.faults:
-                if fault.matches(origin, method, path):
+                if fault.matches(origin, method, path) and all(
+                    other.kind != fault.kind for other in taken
+                ):
                     if fault.times is not None:
                         fault.times -= 1
                     taken.append(fault)

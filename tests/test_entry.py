@@ -1,0 +1,99 @@
+"""The command's entry point: a no-op `sync` answered before the CLI framework loads, and
+the same answers as the full CLI everywhere else."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from support import Workspace, make_workspace
+
+import modelpm
+from modelpm.cli import app
+from modelpm.entry import SYNC_FLAGS, SYNC_OPTIONS, answer_noop_sync
+from modelpm.testing import TestHub
+
+
+@pytest.fixture
+def ws(tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    workspace = make_workspace(tmp_path, hub, monkeypatch)
+    hub.create_repo("acme/m").commit({"config.json": b"{}", "w.safetensors": b"w" * 5000})
+    workspace.write('[models.m]\nrepo = "acme/m"\n')
+    return workspace
+
+
+def test_a_synced_project_is_answered_without_the_cli_or_the_network(
+    ws: Workspace, hub: TestHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    hub.reset_stats()
+    for argv in (["sync"], ["sync", "m", "--locked"], ["sync", "--project", str(ws.root), "-q"],
+                 ["sync", "--jobs=3", "--connections", "2", "--frozen", "--offline"]):
+        assert answer_noop_sync(argv), argv
+    assert hub.request_count == 0
+    assert capsys.readouterr().err.splitlines()[0] == "everything is in place (2 files)"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["sync", "--help"], ["sync", "--jobs", "0"], ["sync", "-j=2"], ["sync", "--bogus"],
+     ["sync", "--project"], ["status"], [], ["sync", "nope"]],
+)
+def test_anything_else_goes_to_the_cli(ws: Workspace, argv: list[str]) -> None:
+    assert ws.cli("sync").exit_code == 0
+    assert not answer_noop_sync(argv)
+
+
+def test_work_to_do_goes_to_the_cli(ws: Workspace) -> None:
+    assert not answer_noop_sync(["sync"])  # never synced
+    assert ws.cli("sync").exit_code == 0
+    (ws.root / "models/m/config.json").unlink()
+    assert not answer_noop_sync(["sync"])
+    ws.write('[models.m]\nrepo = "acme/m"\ninclude = ["*.json"]\n')
+    assert not answer_noop_sync(["sync", "--locked"])  # stale: the CLI reports it
+
+
+def test_the_fast_path_knows_exactly_the_options_of_sync() -> None:
+    sync = typer.main.get_command(app).commands["sync"]  # type: ignore[attr-defined]
+    declared = {
+        name
+        for param in sync.params
+        if param.param_type_name == "option"
+        for name in (*param.opts, *param.secondary_opts)
+    }
+    assert declared - {"--help", "-h"} == SYNC_FLAGS | SYNC_OPTIONS
+
+
+def test_an_empty_project_syncs_to_nothing(ws: Workspace) -> None:
+    (ws.root / "models.toml").unlink()
+    assert ws.cli("init").exit_code == 0
+    result = ws.cli("sync")
+    assert result.exit_code == 0, result.stderr
+    assert "nothing to sync" in result.stderr
+
+
+def test_the_installed_command_answers_a_noop_sync(ws: Workspace, hub: TestHub) -> None:
+    assert ws.cli("sync").exit_code == 0
+    hub.reset_stats()
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(ws.store)}
+    done = subprocess.run([sys.executable, "-m", "modelpm", "sync"], cwd=ws.root, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, "everything is in place (2 files)\n")
+    assert hub.request_count == 0
+
+
+def test_every_public_function_survives_importing_every_module() -> None:
+    # A module named like a public function (modelpm.sync, modelpm.verify) would replace
+    # it as an attribute of the package the moment it is imported.
+    for module in pkgutil.walk_packages(modelpm.__path__, "modelpm."):
+        if module.name != "modelpm.__main__":
+            importlib.import_module(module.name)
+    for name in modelpm.__all__:
+        if name[0].islower() and name != "__version__":
+            assert callable(getattr(modelpm, name)), name
