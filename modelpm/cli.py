@@ -101,7 +101,8 @@ def lock(
     ] = False,
     upgrade_model: Annotated[
         list[str] | None,
-        typer.Option("--upgrade-model", "-P", help="Re-resolve this model (repeatable)."),
+        typer.Option("--upgrade-model", "-P", metavar="NAME",
+                     help="Re-resolve this model (repeatable)."),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if models.lock is stale; write nothing.")
@@ -309,7 +310,11 @@ def list_models(project: ProjectOption = None, json_output: JsonOption = False) 
 @app.command()
 def init(
     folder: Annotated[
-        Path, typer.Argument(help="Where to create models.toml.", show_default=".")
+        Path,
+        typer.Argument(
+            metavar="[DIR]", help="Where to create models.toml (default: here).",
+            show_default=False,
+        ),
     ] = Path(),
 ) -> None:
     """Write a commented models.toml (refuses to overwrite one).
@@ -327,27 +332,39 @@ def init(
 @app.command()
 def add(
     repo: Annotated[
-        str, typer.Argument(help="Repo id on the hub, e.g. google-bert/bert-base-uncased.")
+        str,
+        typer.Argument(
+            metavar="REPO", help="Repo id on the hub, e.g. google-bert/bert-base-uncased."
+        ),
     ],
     name: Annotated[
-        str | None, typer.Option("--name", "-n", help="Local name (default: the repo's last part).")
+        str | None,
+        typer.Option("--name", "-n", metavar="NAME",
+                     help="Local name (default: the repo's last part)."),
     ] = None,
     revision: Annotated[
-        str | None, typer.Option("--revision", "-r", help="Branch, tag or commit (default main).")
+        str | None,
+        typer.Option("--revision", "-r", metavar="REV",
+                     help="Branch, tag or commit (default main)."),
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", "-i", help="Glob of files to take (repeatable)."),
+        typer.Option("--include", "-i", metavar="GLOB",
+                     help="Files to take (repeatable; default: every file)."),
     ] = None,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", "-x", help="Glob of files to skip (repeatable)."),
+        typer.Option("--exclude", "-x", metavar="GLOB", help="Files to skip (repeatable)."),
     ] = None,
     dest: Annotated[
-        str | None, typer.Option("--dest", help="Folder for the files (default: models/<name>).")
+        str | None,
+        typer.Option("--dest", metavar="DIR",
+                     help="Folder for the files (default: <dest-root>/<name>)."),
     ] = None,
     repo_type: Annotated[
-        str, typer.Option("--repo-type", help="model, dataset or space.")
+        str,
+        typer.Option("--repo-type", metavar="TYPE", help="model, dataset or space.",
+                     show_default=False),
     ] = "model",
     no_sync: Annotated[
         bool, typer.Option("--no-sync", help="Lock it, but do not download.")
@@ -398,7 +415,9 @@ def add(
 
 @app.command()
 def remove(
-    name: Annotated[str, typer.Argument(help="The model's name in models.toml.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The model's name in models.toml.")
+    ],
     project: ProjectOption = None,
 ) -> None:
     """Remove a model from models.toml and models.lock, and the files modelpm placed for it.
