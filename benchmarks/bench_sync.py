@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,6 +169,25 @@ def median(runs: list[Run], key: str = "seconds") -> float:
     return statistics.median(getattr(r, key) for r in runs)
 
 
+def spread(runs: list[Run]) -> str:
+    """Median seconds, and the range when there are several runs."""
+    if len(runs) == 1:
+        return f"{runs[0].seconds:.2f} s"
+    low, high = min(r.seconds for r in runs), max(r.seconds for r in runs)
+    return f"{median(runs):.2f} s ({low:.2f}–{high:.2f})"
+
+
+def interleave(runs: int, first: Callable[[], Run], second: Callable[[], Run]
+               ) -> tuple[list[Run], list[Run]]:
+    """``runs`` runs of each, alternating: first, second, first, second, …"""
+    ones: list[Run] = []
+    twos: list[Run] = []
+    for _ in range(runs):
+        ones.append(first())
+        twos.append(second())
+    return ones, twos
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -195,12 +215,13 @@ def main() -> None:
         print(f"repo: {len(files)} files, {total / 1e9:.2f} GB; runs per figure: {runs}",
               file=sys.stderr)
 
-        cold = [bench.modelpm_cold() for _ in range(runs)]
-        official = [bench.official() for _ in range(runs)]
+        # Interleaved, so that drift in the machine (a VM's memory, the page cache) falls on
+        # both sides alike rather than on whichever ran first.
+        cold, official = interleave(runs, bench.modelpm_cold, bench.official)
         ratio = median(cold) / median(official)
         rows.append((
             "cold sync, no throttle",
-            f"modelpm {median(cold):.2f} s vs official {median(official):.2f} s "
+            f"modelpm {spread(cold)} vs official {spread(official)} "
             f"(modelpm verifies every byte)", f"{ratio:.2f}×", "≤ 0.7×",
         ))
         rss = max(r.max_rss_mb for r in cold)
@@ -223,16 +244,18 @@ def main() -> None:
         ))
 
         hub.add_fault(Fault("throttle", rate=THROTTLE, times=None))
-        throttled = [bench.modelpm_cold() for _ in range(runs)]
-        line = f"modelpm {median(throttled):.2f} s"
+        if has_aria2c:
+            throttled, aria = interleave(runs, bench.modelpm_cold, lambda: bench.aria2c(files))
+        else:
+            throttled = [bench.modelpm_cold() for _ in range(runs)]
+        line = f"modelpm {spread(throttled)}"
         result = ""
         if not args.skip_throttled_official:
             slow = [bench.official() for _ in range(1 if args.quick else min(runs, 2))]
             line += f" vs official {median(slow):.2f} s"
             result = f"{median(throttled) / median(slow):.2f}× official"
         if has_aria2c:
-            aria = [bench.aria2c(files) for _ in range(runs)]
-            line += f" vs aria2c -x16 -s16 {median(aria):.2f} s"
+            line += f" vs aria2c -x16 -s16 {spread(aria)}"
             result += f"; {median(throttled) / median(aria):.2f}× aria2c"
         else:
             line += " (aria2c not installed)"

@@ -4,9 +4,10 @@
 
 After every kill: each file visible in the destination matches the lock
 (`modelpm verify` reports only "missing", never "modified"), every store
-object hashes to its name, and the run after the last kill completes with
-`verify` passing and no temp file left. Runs against the loopback test hub
-with a throttled CDN so that kills land mid-transfer. Prints a summary line.
+object hashes to its name, and a rerun completes with `verify` passing, no
+temp file in the destination and no record left in the store's partial/.
+Runs against the loopback test hub with a throttled CDN; each trial starts
+with the store's objects gone, so kills land mid-transfer. Prints a summary.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,12 +64,22 @@ def main() -> None:
         project.mkdir()
         (project / "models.toml").write_text('[models.w]\nrepo = "acme/w"\n')
         env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(root / "store")}
+        store = root / "store"
         killed = finished = 0
         began = time.monotonic()
         for trial in range(args.trials):
+            # Every trial starts with the objects gone and the partials kept: each kill
+            # meets a sync with work to do, and each rerun resumes what the kill left.
+            shutil.rmtree(store / "objects", ignore_errors=True)
+            shutil.rmtree(project / "models", ignore_errors=True)
+            hub.add_fault(Fault("throttle", origin="cdn", rate=16 * MiB, times=None))
+            hub.reset_stats()
             process = subprocess.Popen([sys.executable, "-m", "modelpm", "sync", "--quiet"],
                                        env=env, cwd=project, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.05, 2.0))
+            if trial % 4:  # mostly while bytes flow; now and then at any moment
+                while hub.bytes_sent == 0 and process.poll() is None:
+                    time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 1.5))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 killed += 1
@@ -78,22 +90,19 @@ def main() -> None:
             bad = [line for line in report if line.startswith("modified ")]
             if bad:
                 raise SystemExit(f"trial {trial}: unverified bytes visible: {bad}")
-            check_store(root / "store")
-            if trial % 10 == 9:  # start cold again now and then
-                for path in (project / "models").rglob("*"):
-                    if path.is_file():
-                        path.unlink()
-        hub.clear_faults()
-        final = modelpm(["sync"], env, project)
-        if final.returncode != 0 or modelpm(["verify"], env, project).returncode != 0:
-            raise SystemExit(f"final sync failed:\n{final.stderr}")
-        strays = [p for p in (project / "models").rglob(".modelpm-tmp-*")]
-        if strays:
-            raise SystemExit(f"temp files left: {strays}")
-        objects = check_store(root / "store")
+            check_store(store)
+            hub.clear_faults()
+            rerun = modelpm(["sync"], env, project)
+            if rerun.returncode != 0 or modelpm(["verify"], env, project).returncode != 0:
+                raise SystemExit(f"trial {trial}: the rerun failed:\n{rerun.stderr}")
+            strays = list((project / "models").rglob(".modelpm-tmp-*"))
+            strays += list((store / "partial").glob("*"))
+            if strays:
+                raise SystemExit(f"trial {trial}: left behind: {strays}")
+        objects = check_store(store)
         print(f"{args.trials} trials ({killed} killed mid-run, {finished} finished first) in "
               f"{time.monotonic() - began:.0f}s: no unverified file visible, {objects} store "
-              "objects all verified, final sync and verify passed, no temp file left")
+              "objects all verified, every rerun completed and verified, nothing left behind")
 
 
 if __name__ == "__main__":

@@ -571,10 +571,11 @@ class _Transfer:
 
     @staticmethod
     def _fill(response: Response, buffer: memoryview) -> tuple[int, TransportError | None]:
-        """Read until ``buffer`` is full or the body ends; what arrived before a drop counts.
+        """Read until ``buffer`` is full or the body ends, and say how it ended.
 
-        A throttled connection hands over a few KiB per read; filling the whole buffer
-        first keeps the bookkeeping (record, progress, wake-ups) at one round per buffer.
+        One full buffer per round keeps the bookkeeping (write, hash, record, progress) at
+        one round per ``read_size`` even when a throttled socket hands over a few KiB at a
+        time; what whole reads delivered before a failure is kept.
         """
         count = 0
         while count < len(buffer):
