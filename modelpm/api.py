@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,13 +24,19 @@ from modelpm.errors import (
     LockfileError,
     ManifestError,
     NotSyncedError,
-    OfflineError,
     ProjectNotFoundError,
     StaleLockError,
 )
 from modelpm.fsutil import remove_temp_files, storage_errors
-from modelpm.hub import Hub, HubClient, RepoRef, find_token, offline_from_env
-from modelpm.lockfile import LOCK_NAME, Lock, LockedModel, read_lock, write_lock
+from modelpm.hub import (
+    Hub,
+    HubClient,
+    RepoRef,
+    find_token,
+    hub_offline_error,
+    offline_from_env,
+)
+from modelpm.lockfile import LOCK_NAME, Digest, Lock, LockedModel, read_lock, write_lock
 from modelpm.manifest import MANIFEST_NAME, Manifest, load_manifest
 from modelpm.paths import outside_of
 from modelpm.progress import Reporter
@@ -125,10 +131,7 @@ def load_context(
 
 def make_hub(endpoint: str) -> HubClient:
     if offline_from_env():
-        raise OfflineError(
-            "HF_HUB_OFFLINE is set, and this needs to ask the hub",
-            hint="unset HF_HUB_OFFLINE, or sync what models.lock already pins",
-        )
+        raise hub_offline_error()
     backoff = env_seconds("MODELPM_RETRY_DELAY")
     return HubClient(endpoint, find_token(), backoff=0.5 if backoff is None else backoff)
 
@@ -226,12 +229,13 @@ def sync(
         return SyncResult(lock_result, plan, SyncReport(kept=len(plan.keep)))
     with _project_lock(ctx.project):
         state = read_state(ctx.project)  # another sync may have finished while we waited
-        plan = _plan(ctx, current, names, state)
+        plan = _plan(ctx, current, names, state, the_store.vouch)
         # Registered before anything lands, so `store gc` keeps what this sync fetches.
         the_store.register_project(root)
-        # A run killed while replacing the state or the lock left a temp file beside it.
-        remove_temp_files(ctx.project.state_dir, recursive=False)
-        remove_temp_files(root, of=LOCK_NAME, recursive=False)
+        # A run killed while replacing the state or the lock left a temp file beside it;
+        # one younger than an hour may be a live writer's (`modelpm lock` takes no lock).
+        remove_temp_files(ctx.project.state_dir, recursive=False, older_than=3600)
+        remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
         try:
             if offline:
                 report = apply_sync(
@@ -287,8 +291,18 @@ def _lock_for_sync(
     return result.lock, result
 
 
-def _plan(ctx: ProjectContext, current: Lock, names: Sequence[str], state: State) -> SyncPlan:
-    """What a sync of ``names`` (all when empty) has to do, from local facts only."""
+def _plan(
+    ctx: ProjectContext,
+    current: Lock,
+    names: Sequence[str],
+    state: State,
+    in_store: Callable[[Digest, int], bool] = lambda _digest, _size: False,
+) -> SyncPlan:
+    """What a sync of ``names`` (all when empty) has to do, from local facts only.
+
+    Without ``in_store`` every file not in place counts as to be fetched: enough to tell a
+    no-op, and it reads nothing in the store.
+    """
     for name in names:
         if current.get(name) is None:
             raise LockfileError(f"models.lock has no entry for {name!r}", hint="run `modelpm lock`")
@@ -299,7 +313,7 @@ def _plan(ctx: ProjectContext, current: Lock, names: Sequence[str], state: State
         names or None,
         state,
         lambda target: _stat(root / target),
-        ctx.store.vouch,
+        in_store,
     )
 
 

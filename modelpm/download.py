@@ -14,7 +14,8 @@ Partial state, per object (see :mod:`modelpm.store`)::
 
 A range is recorded as done only after its bytes were written, so a run
 killed at any moment (kill -9 included) resumes without re-sending what was
-recorded, and re-sends at most the last second of unrecorded bytes. The
+recorded, and re-sends only what arrived since the last record (every 50 ms)
+and what was in flight. The
 record is a claim, not a proof: the final hash decides, and a mismatch starts
 the file over once before failing.
 """
@@ -78,7 +79,7 @@ def options_from_env(**overrides: float | None) -> TransferOptions:
         "stall_timeout": env_seconds("MODELPM_STALL_TIMEOUT"),
         "backoff": env_seconds("MODELPM_RETRY_DELAY"),
     }
-    values.update(overrides)
+    values.update({key: value for key, value in overrides.items() if value is not None})
     chosen = {key: value for key, value in values.items() if value is not None}
     return replace(TransferOptions(), **chosen)  # type: ignore[arg-type]
 
@@ -218,7 +219,10 @@ class _Transfer:
         self.hasher: Hasher = new_hasher(task.digest.algorithm, task.size)
         self.hash_lock = threading.Lock()  # whoever feeds the hasher holds it
         self.hashed = 0  # bytes hashed, from offset 0
-        self.following = False  # a thread hashes the prefix while the download runs
+        # Hash alongside the download only when no byte can be written twice; a server
+        # that ignores Range may make us rewrite from offset 0. Then a thread hashes what
+        # lands out of order while the rest downloads.
+        self.following = ranged and task.size >= self.options.split_size
         self.resumed_to = 0  # where this attempt's first missing byte is
 
     # -- the attempt as a whole ------------------------------------------------
@@ -236,10 +240,7 @@ class _Transfer:
             if self.ranges.written:
                 self.owner.reporter.advance(self.task.label, self.ranges.written)
             follower = None
-            # Hash alongside the download only when no byte can be written twice;
-            # a server that ignores Range may make us rewrite from offset 0.
-            if self.ranged and self.task.size >= self.options.split_size:
-                self.following = True
+            if self.following:
                 follower = threading.Thread(target=self._hash_following, daemon=True)
                 follower.start()
             try:
@@ -281,10 +282,15 @@ class _Transfer:
                     self.ranges.add(int(start), int(end))
 
     def _record(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last_record < self.options.record_every:
+        if not force and time.monotonic() - self.last_record < self.options.record_every:
             return
-        with self.record_lock:
+        # One writer at a time; a connection that finds another writing skips its turn.
+        if not self.record_lock.acquire(blocking=force):
+            return
+        try:
+            now = time.monotonic()
+            if not force and now - self.last_record < self.options.record_every:
+                return
             self.last_record = now
             with self.cond:
                 text = json.dumps({"size": self.ranges.size, "done": self.ranges.done})
@@ -292,6 +298,8 @@ class _Transfer:
             with contextlib.suppress(ModelpmError):
                 # Not fsynced: the final hash, not this record, is what proves the bytes.
                 atomic_write_text(self.ranges_path, text, durable=False)
+        finally:
+            self.record_lock.release()
 
     # -- hashing, in order ------------------------------------------------------
 
@@ -390,12 +398,8 @@ class _Transfer:
     def _next_segment(self) -> _Segment | None:
         """A queued segment, or the far half of the largest active one (work stealing)."""
         with self.cond:
-            if self.failure is not None:
+            if self.failure is not None or not self._wait_for_hash():
                 return None
-            while self._ahead_of_hash():
-                if self.failure is not None or self.cancel.is_set():
-                    return None
-                self.cond.wait(0.2)
             if self.queue:
                 segment = self.queue.pop(0)
                 self.active.append(segment)
@@ -428,13 +432,20 @@ class _Transfer:
         window = self.options.window + self._connections() * self.options.chunk_size
         return self.queue[0].start - max(self.hashed, self.resumed_to) >= window
 
+    def _wait_for_hash(self) -> bool:
+        """Wait (holding cond) while the download is a window ahead of its hash; False if
+        the attempt failed or was cancelled meanwhile."""
+        while self._ahead_of_hash():
+            if self.failure is not None or self.cancel.is_set():
+                return False
+            self.cond.wait(0.2)
+        return True
+
     def _take_spare_connection(self) -> bool:
         """Wait for a shared connection slot; False once this file has no work left for it."""
-        with self.cond:
-            while self._ahead_of_hash():  # a slot would sit idle here; leave it to others
-                if self.failure is not None or self.cancel.is_set():
-                    return False
-                self.cond.wait(0.2)
+        with self.cond:  # while the hash catches up a slot would sit idle: leave it to others
+            if not self._wait_for_hash():
+                return False
         while not self.owner.spare_connections.acquire(timeout=0.1):
             self._check()
             with self.cond:
@@ -515,7 +526,6 @@ class _Transfer:
         if status in (408, 429) or status >= 500:
             raise _Retry(f"HTTP {status}", delay=_retry_after(response.headers))
         if status == 416:
-            response.close()
             raise IntegrityError(
                 f"{self.task.label}: the server has fewer bytes than the {self.task.size} "
                 "the lock records (HTTP 416 for a range inside that size)",
@@ -549,44 +559,27 @@ class _Transfer:
                     want = min(len(buffer), segment.end - segment.pos)
                 if want <= 0:
                     return  # done, or another connection took over our tail
-                count, dropped = self._fill(response, buffer[:want])
-                if count:
-                    self._write(buffer[:count], segment.pos)
-                    # Before the bytes count as written, so the follower never reads them.
-                    self._hash_inline(buffer[:count], segment.pos)
-                    with self.cond:
-                        self.ranges.add(segment.pos, segment.pos + count)
-                        segment.pos += count
-                        self.cond.notify_all()
-                    budget.progress()
-                    self.owner.reporter.advance(self.task.label, count)
-                    self._record()
-                if dropped is not None:
-                    raise _Retry(f"connection dropped ({dropped})") from dropped
-                if count < want:
-                    break  # the body ended
+                try:
+                    # http.client fills the buffer unless the body ends: one round of
+                    # bookkeeping per read_size, however slowly the bytes trickle in.
+                    count = response.readinto(buffer[:want])
+                except TransportError as exc:
+                    raise _Retry(f"connection dropped ({exc})") from exc
+                if count == 0:
+                    break
+                self._write(buffer[:count], segment.pos)
+                # Before the bytes count as written, so the follower never reads them.
+                self._hash_inline(buffer[:count], segment.pos)
+                with self.cond:
+                    self.ranges.add(segment.pos, segment.pos + count)
+                    segment.pos += count
+                    self.cond.notify_all()
+                budget.progress()
+                self.owner.reporter.advance(self.task.label, count)
+                self._record()
             if segment.pos < segment.end:
                 received = segment.pos - start
                 raise _Retry(f"the body ended early after {received} bytes")
-
-    @staticmethod
-    def _fill(response: Response, buffer: memoryview) -> tuple[int, TransportError | None]:
-        """Read until ``buffer`` is full or the body ends, and say how it ended.
-
-        One full buffer per round keeps the bookkeeping (write, hash, record, progress) at
-        one round per ``read_size`` even when a throttled socket hands over a few KiB at a
-        time; what whole reads delivered before a failure is kept.
-        """
-        count = 0
-        while count < len(buffer):
-            try:
-                got = response.readinto(buffer[count:])
-            except TransportError as exc:
-                return count, exc
-            if got == 0:
-                break
-            count += got
-        return count, None
 
     def _write(self, data: memoryview, offset: int) -> None:
         with storage_errors(self.partial, "write"):

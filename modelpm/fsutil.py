@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Literal
@@ -177,11 +178,18 @@ _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}[0-9a-f]{{12}}-")
 
 
 def remove_temp_files(
-    folder: Path, keep: Collection[Path] = (), *, of: str = "", recursive: bool = True
+    folder: Path,
+    keep: Collection[Path] = (),
+    *,
+    of: str = "",
+    recursive: bool = True,
+    older_than: float = 0.0,
 ) -> int:
     """Delete temp files a killed run left in ``folder`` (and below, if ``recursive``):
-    only names :func:`temp_sibling` makes (for files named ``of``, if given), and never a
-    path in ``keep`` (a repo may well ship a file with such a name)."""
+    only names :func:`temp_sibling` makes (for files named ``of``, if given), never a path
+    in ``keep`` (a repo may well ship a file with such a name), and only those last written
+    ``older_than`` seconds ago or earlier (a younger one may be a live writer's)."""
+    cutoff = time.time() - older_than
     removed = 0
     if not folder.is_dir():
         return 0
@@ -190,6 +198,8 @@ def remove_temp_files(
         if not _TEMP_NAME.match(path.name) or path in keep or not path.is_file():
             continue
         with contextlib.suppress(OSError):
+            if older_than and path.stat().st_mtime > cutoff:
+                continue
             path.unlink()
             removed += 1
     return removed

@@ -103,6 +103,13 @@ def offline_from_env() -> bool:
     )
 
 
+def hub_offline_error() -> OfflineError:
+    return OfflineError(
+        "HF_HUB_OFFLINE is set, and this needs to ask the hub",
+        hint="unset HF_HUB_OFFLINE, or sync what models.lock already pins",
+    )
+
+
 def endpoint_from(configured: str | None) -> str:
     """The endpoint to use: $HF_ENDPOINT, then the manifest's ``[settings] endpoint``."""
     return (os.environ.get("HF_ENDPOINT") or configured or DEFAULT_ENDPOINT).rstrip("/")
@@ -217,6 +224,8 @@ class HubClient:
 
     def _retrying(self, call: Callable[[], T], ref: RepoRef, revision: str) -> T:
         """``call``, retried on 5xx and dropped connections (HfApi's info calls never retry)."""
+        if self._token:
+            _TOKEN_GUARD.install()  # again: close_session() makes a client without it
         attempt = 0
         while True:
             attempt += 1
@@ -352,10 +361,7 @@ def translate_errors(endpoint: str, ref: RepoRef, revision: str | None = None) -
     except httpx2.TransportError as exc:
         raise network_error(endpoint, exc) from None
     except hf_errors.OfflineModeIsEnabled:
-        raise OfflineError(
-            "HF_HUB_OFFLINE is set, and this needs to ask the hub",
-            hint="unset HF_HUB_OFFLINE, or sync what models.lock already pins",
-        ) from None
+        raise hub_offline_error() from None
     except ValueError as exc:  # a body that is not the JSON a hub sends (a portal, a proxy)
         raise HubError(
             f"{endpoint} did not answer like a Hugging Face hub ({type(exc).__name__})",

@@ -81,13 +81,18 @@ class Store:
         if self.has(digest, size):
             return True
         path = self.object_path(digest)
-        try:
-            if path.stat().st_size != size or hash_file(path, digest.algorithm) != digest:
-                self.evict(digest)
-                return False
-            os.utime(path, ns=(OBJECT_MTIME_NS, OBJECT_MTIME_NS))
-        except OSError:
-            return False  # absent, unreadable, or its time cannot be set: fetch it again
+        if not path.exists():
+            return False
+        with self.locked(digest):  # another process may be replacing it right now
+            if self.has(digest, size):
+                return True
+            try:
+                if path.stat().st_size != size or hash_file(path, digest.algorithm) != digest:
+                    self.evict(digest)
+                    return False
+                os.utime(path, ns=(OBJECT_MTIME_NS, OBJECT_MTIME_NS))
+            except OSError:
+                return False  # gone, unreadable, or its time cannot be set: fetch it again
         return True
 
     @contextlib.contextmanager

@@ -269,3 +269,36 @@ def test_a_read_only_destination_is_one_clear_line(
     assert ws.cli("sync").exit_code == 0
     assert ws.hub.bytes_sent == 0, "what was downloaded waited in the store"
     assert ws.cli("verify").exit_code == 0
+
+
+def test_a_lock_claiming_more_bytes_than_the_server_has_is_one_line(ws: Workspace) -> None:
+    assert ws.cli("lock").exit_code == 0
+    lock = ws.root / "models.lock"
+    size = len(FILES["model.safetensors"])
+    text = lock.read_text()
+    assert text.count(f"size = {size},") == 1
+    lock.write_text(text.replace(f"size = {size},", f"size = {size + 3 * 2**20},"))
+    result = ws.cli("sync", "--frozen")
+    assert result.exit_code == 1
+    lines = result.error.splitlines()
+    assert lines[0].startswith("error: m/model.safetensors: the server has fewer bytes than")
+    assert lines[1].startswith("hint: ") and len(lines) == 2
+    assert not (ws.root / "models/m/model.safetensors").exists()
+
+
+def test_a_store_object_whose_time_moved_is_hashed_again_not_fetched_again(
+    ws: Workspace, hub: TestHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    objects = [p for p in (ws.store / "objects").rglob("*") if p.is_file()]
+    for path in objects:
+        os.utime(path)  # `touch`: the bytes are intact, the time is not the store's
+    other = make_workspace(tmp_path, hub, monkeypatch, name="other")
+    monkeypatch.setenv("MODELPM_HOME", str(ws.store))
+    other.write(MANIFEST)
+    (other.root / "models.lock").write_bytes((ws.root / "models.lock").read_bytes())
+    hub.reset_stats()
+    assert other.cli("sync").exit_code == 0
+    assert hub.bytes_sent == 0, "intact objects are vouched for by their hash"
+    assert all(p.stat().st_mtime_ns == 1_000_000_000 for p in objects)
+    assert other.cli("verify").exit_code == 0

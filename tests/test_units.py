@@ -166,3 +166,17 @@ def test_quiet_progress_prints_nothing() -> None:
     reporter.summary(SyncReport(downloaded=1))
     reporter.close()
     assert out.getvalue() == ""
+
+
+def test_transfer_knobs_come_from_the_environment_unless_a_flag_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modelpm.download import TransferOptions, options_from_env
+
+    monkeypatch.setenv("MODELPM_CONNECTIONS", "2")
+    monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "1.5")
+    assert options_from_env(connections=None).connections == 2
+    assert options_from_env(connections=5).connections == 5
+    assert options_from_env().stall_timeout == 1.5
+    monkeypatch.delenv("MODELPM_CONNECTIONS")
+    assert options_from_env(connections=None).connections == TransferOptions().connections
