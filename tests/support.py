@@ -137,3 +137,10 @@ def all_text_under(*folders: Path) -> str:
                 chunks.append(path.read_bytes().decode("latin-1"))
                 chunks.append(os.fspath(path))
     return "\n".join(chunks)
+
+
+def use_token(hub: TestHub, monkeypatch: pytest.MonkeyPatch, token: str) -> str:
+    """Make ``token`` valid on the hub and the one modelpm finds (as $HF_TOKEN)."""
+    hub.add_token(token)
+    monkeypatch.setenv("HF_TOKEN", token)
+    return token

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import MANIFEST, Workspace, all_text_under, build_repos, make_workspace
+from support import MANIFEST, Workspace, all_text_under, build_repos, make_workspace, use_token
 
 from modelpm.lockfile import read_lock
 from modelpm.testing import Fault, TestHub
@@ -108,9 +108,7 @@ def test_sync_places_exact_plain_files_then_noop_makes_zero_requests(
 def test_lfs_bytes_come_from_the_cdn_without_the_token(
     ws: Workspace, hub: TestHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = "hf_secretsecretsecret0123456789"
-    hub.add_token(token)
-    monkeypatch.setenv("HF_TOKEN", token)
+    token = use_token(hub, monkeypatch, "hf_secretsecretsecret0123456789")
     result = ws.cli("sync", "-v")
     assert result.exit_code == 0, result.stderr
     cdn = [r for r in hub.requests if r.origin == "cdn"]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, make_workspace, random_bytes
+from support import Workspace, make_workspace, random_bytes, use_token
 
 from modelpm.download import Downloader, TransferOptions, make_pool
 from modelpm.errors import Interrupted
@@ -146,9 +146,7 @@ def test_a_lock_with_an_impossible_repo_is_a_usage_error(
 def test_a_next_page_on_another_host_never_gets_the_token(
     ws: Workspace, hub: TestHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = "hf_pagecheck_0123456789abcdef"
-    hub.add_token(token)
-    monkeypatch.setenv("HF_TOKEN", token)
+    use_token(hub, monkeypatch, "hf_pagecheck_0123456789abcdef")
     hub.page_size = 1
     hub.next_page_origin = hub.cdn_endpoint  # stands in for another host
     ws.cli("lock")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, all_text_under, make_workspace, random_bytes
+from support import Workspace, all_text_under, make_workspace, random_bytes, use_token
 
 from modelpm.hashing import hash_file
 from modelpm.lockfile import Digest
@@ -192,9 +192,7 @@ def test_hostile_paths_from_the_hub_are_refused(ws: Workspace, hub: TestHub, evi
 def test_token_never_leaks_into_files_or_output(
     ws: Workspace, hub: TestHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = "hf_leakcheck_0123456789abcdef"
-    hub.add_token(token)
-    monkeypatch.setenv("HF_TOKEN", token)
+    token = use_token(hub, monkeypatch, "hf_leakcheck_0123456789abcdef")
     hub.add_fault(Fault("status", origin="cdn", status=503, times=2))
     outputs = [ws.cli("sync", "-v"), ws.cli("status", "--json"), ws.cli("verify", "--json")]
     hub.add_fault(Fault("status", origin="hub", status=500, times=None))
