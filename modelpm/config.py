@@ -1,67 +1,126 @@
-"""One frozen settings object: flags > environment > ``[settings]`` > defaults.
+"""One frozen configuration per run: flags > environment > ``[settings]`` > defaults.
 
-Environment variables read here (and documented in the README):
-``MODELPM_HOME`` (the store), ``HF_ENDPOINT`` (the hub or a mirror),
-``MODELPM_JOBS``; :func:`env_int` and :func:`env_seconds` parse the transfer
-knobs (``MODELPM_CONNECTIONS``, ``MODELPM_STALL_TIMEOUT``, ``MODELPM_RETRY_DELAY``)
-so a bad value is a usage error, not a traceback. The token is not part of the
-configuration: it is looked up by :func:`modelpm.hub.find_token` at the moment a
-hub client is made and lives only inside that client, so no settings object can
-print it.
+This is the only module that reads modelpm's settings from the environment
+(each a documented variable, see the README):
+
+    MODELPM_HOME            the store (then [settings] store, then $XDG_CACHE_HOME/modelpm,
+                            then ~/.cache/modelpm)
+    HF_ENDPOINT             the Hub or a mirror (then [settings] endpoint; see
+                            modelpm.sources.catalog for every source's rule)
+    MODELPM_JOBS            files fetched in parallel
+    MODELPM_CONNECTIONS     connections per large file
+    MODELPM_STALL_TIMEOUT   seconds without a byte before a connection is retried
+    MODELPM_RETRY_DELAY     the first delay before a retry
+    HF_HUB_OFFLINE          (or TRANSFORMERS_OFFLINE) no network at all
+
+A bad value is a :class:`~modelpm.errors.UsageError` (exit 2) when the
+configuration is built, whatever the command. Tokens are not configuration:
+each source looks its own up when it is opened and keeps it inside itself, so
+no settings object can print one.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from modelpm.errors import UsageError
-from modelpm.hub import endpoint_from
-from modelpm.manifest import Manifest
-from modelpm.store import default_store_root
+from modelpm.manifest.model import Settings
+from modelpm.sources.endpoints import ENDPOINTS
+from modelpm.transfer.options import TransferOptions
+from modelpm.values import SourceKind
 
 DEFAULT_JOBS = 8
+_TRUE = ("1", "ON", "YES", "TRUE")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What flags and keyword arguments of the library API set; None: not given."""
+
+    store: Path | None = None
+    endpoint: str | None = None  # the Hub endpoint
+    jobs: int | None = None
+    connections: int | None = None
 
 
 @dataclass(frozen=True)
 class Config:
-    endpoint: str
     store_root: Path
-    jobs: int
+    endpoints: Mapping[SourceKind, str]
+    jobs: int = DEFAULT_JOBS
+    retry_delay: float | None = None  # the first delay before a retry, when set
+    offline: bool = False  # the environment asks for no network (HF_HUB_OFFLINE)
+    transfer: TransferOptions = field(default_factory=TransferOptions)
 
 
-def resolve_config(
-    manifest: Manifest,
-    *,
-    store: str | os.PathLike[str] | None = None,
-    endpoint: str | None = None,
-    jobs: int | None = None,
+def build_config(
+    settings: Settings | None,
+    project_root: Path | None,
+    overrides: Overrides | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Config:
-    """Settings for one run; explicit arguments win over the environment and the manifest."""
-    if store is not None:
-        store_root = Path(store).expanduser()
-    elif os.environ.get("MODELPM_HOME"):
-        store_root = Path(os.environ["MODELPM_HOME"]).expanduser()
-    elif manifest.settings.store:
-        store_root = manifest.root / Path(manifest.settings.store).expanduser()
-    else:
-        store_root = default_store_root()
-    if jobs is None:
-        jobs = env_int("MODELPM_JOBS")
+    """The configuration of one run in ``project_root`` (None: outside any project)."""
+    env = os.environ if env is None else env
+    settings = settings or Settings()
+    overrides = overrides or Overrides()
+    jobs = overrides.jobs if overrides.jobs is not None else _whole(env, "MODELPM_JOBS")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
-    resolved_endpoint = (endpoint or endpoint_from(manifest.settings.endpoint)).rstrip("/")
+    connections = overrides.connections or _whole(env, "MODELPM_CONNECTIONS")
+    stall = _seconds(env, "MODELPM_STALL_TIMEOUT")
+    retry_delay = _seconds(env, "MODELPM_RETRY_DELAY")
+    transfer = TransferOptions()
+    if connections is not None:
+        transfer = replace(transfer, connections=connections)
+    if stall is not None:
+        transfer = replace(transfer, stall_timeout=stall)
+    if retry_delay is not None:
+        transfer = replace(transfer, retry=replace(transfer.retry, backoff=retry_delay))
     return Config(
-        endpoint=resolved_endpoint,
-        store_root=store_root.resolve(),
+        store_root=_store_root(settings, project_root, overrides, env).resolve(),
+        endpoints=_endpoints(settings, overrides, env),
         jobs=jobs or DEFAULT_JOBS,
+        retry_delay=retry_delay,
+        offline=any(
+            env.get(name, "").strip().upper() in _TRUE
+            for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+        ),
+        transfer=transfer,
     )
 
 
-def env_int(name: str) -> int | None:
-    """A whole number of at least 1 from the environment, or None when unset."""
-    raw = os.environ.get(name, "").strip()
+def _store_root(
+    settings: Settings, project_root: Path | None, overrides: Overrides, env: Mapping[str, str]
+) -> Path:
+    if overrides.store is not None:
+        return overrides.store.expanduser()
+    if env.get("MODELPM_HOME"):
+        return Path(env["MODELPM_HOME"]).expanduser()
+    if settings.store and project_root is not None:
+        return project_root / Path(settings.store).expanduser()
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "modelpm"
+
+
+def _endpoints(
+    settings: Settings, overrides: Overrides, env: Mapping[str, str]
+) -> dict[SourceKind, str]:
+    configured: dict[SourceKind, str | None] = {"hf": overrides.endpoint or None}
+    in_file: dict[SourceKind, str | None] = {"hf": settings.endpoint}
+    endpoints: dict[SourceKind, str] = {}
+    for kind, rule in ENDPOINTS.items():
+        from_env = next((env[name] for name in rule.env if env.get(name)), None)
+        chosen = configured[kind] or from_env or in_file[kind] or rule.default
+        endpoints[kind] = chosen.rstrip("/")
+    return endpoints
+
+
+def _whole(env: Mapping[str, str], name: str) -> int | None:
+    """A whole number of at least 1, or None when unset."""
+    raw = env.get(name, "").strip()
     if not raw:
         return None
     if not raw.isdigit() or int(raw) < 1:
@@ -69,9 +128,9 @@ def env_int(name: str) -> int | None:
     return int(raw)
 
 
-def env_seconds(name: str) -> float | None:
-    """A non-negative number of seconds from the environment, or None when unset."""
-    raw = os.environ.get(name, "").strip()
+def _seconds(env: Mapping[str, str], name: str) -> float | None:
+    """A non-negative number of seconds, or None when unset."""
+    raw = env.get(name, "").strip()
     if not raw:
         return None
     try:

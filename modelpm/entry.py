@@ -6,7 +6,7 @@ in a few milliseconds, but typer and rich take ~0.15 s to import and to build
 their parameter parsers. So the entry point first tries :func:`answer_noop_sync`:
 it accepts only the plain spellings of ``sync`` (names and the flags in
 :data:`SYNC_FLAGS` / :data:`SYNC_OPTIONS`) and answers only when
-:func:`modelpm.api.in_sync` says there is nothing to do. Anything else — help,
+:func:`modelpm.workflow.syncing.in_sync` says there is nothing to do. Anything else — help,
 an unknown flag, a bad value, an error, real work — goes to the full CLI, which
 parses the arguments again and reports exactly as it always does.
 """
@@ -53,12 +53,13 @@ def answer_noop_sync(argv: Sequence[str]) -> bool:
     for option in ("--jobs", "-j", "--connections"):
         if option in values and not (values[option].isdigit() and int(values[option]) >= 1):
             return False
-    from modelpm import api
+    from modelpm.cli.messages import noop_message
     from modelpm.errors import ModelpmError
+    from modelpm.workflow.syncing import in_sync
 
     project = values.get("--project")
     try:
-        in_place = api.in_sync(
+        in_place = in_sync(
             names, project=Path(project) if project else None, frozen="--frozen" in flags
         )
     except (ModelpmError, OSError):
@@ -70,13 +71,6 @@ def answer_noop_sync(argv: Sequence[str]) -> bool:
     return True
 
 
-def noop_message(files_in_place: int) -> str:
-    """What a sync with nothing to do says (here and in the full CLI alike)."""
-    if files_in_place == 0:
-        return "nothing to sync: no model selected (add one with `modelpm add <org>/<repo>`)"
-    return f"everything is in place ({files_in_place} files)"
-
-
 def main() -> None:
     """Console-script entry point: ``modelpm …``."""
     # With telemetry on, huggingface_hub fetches an agent registry from HF_ENDPOINT (by
@@ -85,6 +79,6 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     if answer_noop_sync(sys.argv[1:]):
         return
-    from modelpm.cli import main as cli_main
+    from modelpm.cli.main import main as cli_main
 
     cli_main()

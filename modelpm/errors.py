@@ -15,7 +15,8 @@ message must make sense on its own and must never contain a secret.
     │   ├── RepoNotFoundError
     │   ├── RevisionNotFoundError
     │   ├── EntryNotFoundError
-    │   ├── GatedRepoError            gated or private repo, no access with this token
+    │   ├── GatedRepoError            gated repo: no token set, or this token has no access
+    │   ├── TokenRejectedError        the hub rejected the token itself (401: invalid, expired)
     │   └── NetworkError              the hub could not be reached or the link dropped
     ├── IntegrityError                downloaded bytes do not match the lock
     ├── StorageError                  the disk refused a write (full, read-only, not a folder)
@@ -31,6 +32,9 @@ class ModelpmError(Exception):
     """Base class: a failure with a message for the user, a hint and an exit code."""
 
     exit_code: int = 1
+    # When one run failed on several files: each failed file's label and its own error
+    # (the error itself describes the first; see modelpm.place.apply).
+    failures: tuple[tuple[str, ModelpmError], ...] = ()
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -83,6 +87,10 @@ class EntryNotFoundError(HubError):
 
 class GatedRepoError(HubError):
     """The repository is gated (or private) and this token has no access to its files."""
+
+
+class TokenRejectedError(HubError):
+    """The hub refused the token itself (401): it is invalid, expired or revoked."""
 
 
 class NetworkError(HubError):

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Protocol
 
-from modelpm.lockfile import Digest
+from modelpm.values import Digest, HashAlgorithm
 
 BLOCK_SIZE = 8 * 1024 * 1024
 
@@ -23,7 +23,7 @@ class Hasher(Protocol):
     def hexdigest(self) -> str: ...
 
 
-def new_hasher(algorithm: str, size: int) -> Hasher:
+def new_hasher(algorithm: HashAlgorithm, size: int) -> Hasher:
     """A fresh hasher for ``algorithm``; ``size`` is the length of the content to come."""
     if algorithm == "sha256":
         return hashlib.sha256()
@@ -34,7 +34,7 @@ def new_hasher(algorithm: str, size: int) -> Hasher:
     raise ValueError(f"unknown hash algorithm {algorithm!r}")
 
 
-def hash_file(path: Path, algorithm: str) -> Digest:
+def hash_file(path: Path, algorithm: HashAlgorithm) -> Digest:
     """Hash a file on disk with ``algorithm``, streaming in large blocks."""
     with path.open("rb") as handle:
         size = path.stat().st_size
@@ -49,7 +49,7 @@ def hash_file(path: Path, algorithm: str) -> Digest:
     return Digest(algorithm, hasher.hexdigest())
 
 
-def digest_bytes(algorithm: str, data: bytes) -> Digest:
+def digest_bytes(algorithm: HashAlgorithm, data: bytes) -> Digest:
     hasher = new_hasher(algorithm, len(data))
     hasher.update(data)
     return Digest(algorithm, hasher.hexdigest())

@@ -14,7 +14,6 @@ from pathlib import Path, PurePosixPath
 
 MAX_PART_BYTES = 255
 MAX_PATH_BYTES = 4096
-REPO_TYPES = ("model", "dataset", "space")
 # The Hub's own rule: letters, digits, '-', '_', '.'; no '--' or '..'; '-' and
 # '.' never first or last; at most 96 characters; an optional 'org/' prefix.
 _REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
@@ -24,8 +23,7 @@ _REPO_ID = re.compile(rf"^(?:{_REPO_PART}/)?{_REPO_PART}$")
 def is_repo_id(value: str) -> bool:
     """True for a repo id the Hub accepts (``org/name`` or ``name``)."""
     return (
-        len(value) <= 96 and bool(_REPO_ID.match(value)) and "--" not in value
-        and ".." not in value
+        len(value) <= 96 and bool(_REPO_ID.match(value)) and "--" not in value and ".." not in value
     )
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.hashing import hash_file
-from modelpm.lockfile import LockedFile, LockedModel
+from modelpm.lockfile.model import LockedFile, LockedModel
 from modelpm.paths import join_inside
 
 
@@ -58,6 +57,8 @@ def _file_state(root: Path, item: LockedFile) -> str:
 
 def check_model(model: LockedModel, root: Path, dest: str, jobs: int = 4) -> ModelCheck:
     """Hash every locked file of ``model`` under ``root/dest`` and list strangers."""
+    from concurrent.futures import ThreadPoolExecutor  # not needed on the no-op path
+
     folder = root / dest
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         states = list(pool.map(lambda item: _file_state(folder, item), model.files))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from modelpm.cli import app
+from modelpm.cli.main import app
 
 COMMANDS = (
     (), ("init",), ("add",), ("remove",), ("lock",), ("sync",), ("verify",), ("status",),

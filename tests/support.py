@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from modelpm.cli import app
+from modelpm.cli.main import app
 from modelpm.testing import TestHub
 
 MANIFEST = """\

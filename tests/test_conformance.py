@@ -14,6 +14,7 @@ from huggingface_hub import HfApi, hf_hub_download, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
+    HfHubHTTPError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
@@ -58,22 +59,29 @@ def tiny(hub: TestHub) -> TestHub:
 @pytest.mark.parametrize("rev", ["main", "v1.0", "feature/x"])
 def test_snapshot_download_to_local_dir(tiny: TestHub, tmp_path: Path, rev: str) -> None:
     folder = snapshot_download(
-        "acme/tiny", revision=rev, endpoint=tiny.endpoint, local_dir=tmp_path / "out",
+        "acme/tiny",
+        revision=rev,
+        endpoint=tiny.endpoint,
+        local_dir=tmp_path / "out",
         cache_dir=tmp_path / "cache",
     )
     assert sha256_tree(Path(folder)) == committed(tiny, "acme/tiny", rev)
 
 
-def test_snapshot_download_to_cache_with_patterns_and_pages(
-    tiny: TestHub, tmp_path: Path
-) -> None:
+def test_snapshot_download_to_cache_with_patterns_and_pages(tiny: TestHub, tmp_path: Path) -> None:
     tiny.page_size = 2
     folder = snapshot_download(
-        "acme/tiny", endpoint=tiny.endpoint, cache_dir=tmp_path / "cache",
-        allow_patterns=["*.json", "*.safetensors"], ignore_patterns=["nested/"],
+        "acme/tiny",
+        endpoint=tiny.endpoint,
+        cache_dir=tmp_path / "cache",
+        allow_patterns=["*.json", "*.safetensors"],
+        ignore_patterns=["nested/"],
     )
-    want = {p: h for p, h in committed(tiny, "acme/tiny", "main").items()
-            if p in ("config.json", "model.safetensors")}
+    want = {
+        p: h
+        for p, h in committed(tiny, "acme/tiny", "main").items()
+        if p in ("config.json", "model.safetensors")
+    }
     assert sha256_tree(Path(folder)) == want
     tree_pages = [r for r in tiny.requests if "/tree/" in r.path]
     assert len(tree_pages) == 4, "7 entries (5 files, 2 folders) in pages of 2"
@@ -84,28 +92,39 @@ def test_dataset_snapshot(hub: TestHub, tmp_path: Path) -> None:
         {"plain_text/train.parquet": random_bytes(50_000, 3), "README.md": b"# squad\n"}
     )
     folder = snapshot_download(
-        "acme/squad", repo_type="dataset", endpoint=hub.endpoint, local_dir=tmp_path / "d",
+        "acme/squad",
+        repo_type="dataset",
+        endpoint=hub.endpoint,
+        local_dir=tmp_path / "d",
         cache_dir=tmp_path / "cache",
     )
     assert sha256_tree(Path(folder)) == committed(hub, "acme/squad", "main", "dataset")
 
 
 def test_hf_hub_download_lfs_and_spaces_in_paths(tiny: TestHub, tmp_path: Path) -> None:
-    model = hf_hub_download("acme/tiny", "model.safetensors", endpoint=tiny.endpoint,
-                            cache_dir=tmp_path / "c")
-    assert hashlib.sha256(Path(model).read_bytes()).hexdigest() == committed(
-        tiny, "acme/tiny", "main")["model.safetensors"]
+    model = hf_hub_download(
+        "acme/tiny", "model.safetensors", endpoint=tiny.endpoint, cache_dir=tmp_path / "c"
+    )
+    assert (
+        hashlib.sha256(Path(model).read_bytes()).hexdigest()
+        == committed(tiny, "acme/tiny", "main")["model.safetensors"]
+    )
     assert any(r.origin == "cdn" for r in tiny.requests)
-    text = hf_hub_download("acme/tiny", "dir with space/file name.txt", endpoint=tiny.endpoint,
-                           cache_dir=tmp_path / "c")
+    text = hf_hub_download(
+        "acme/tiny",
+        "dir with space/file name.txt",
+        endpoint=tiny.endpoint,
+        cache_dir=tmp_path / "c",
+    )
     assert Path(text).read_bytes() == b"spaces\n"
 
 
 def test_api_listing_and_info(tiny: TestHub) -> None:
     api = HfApi(endpoint=tiny.endpoint, token=False)
     repo = tiny.repo("acme/tiny")
-    files = {e.path: e for e in api.list_repo_tree("acme/tiny", recursive=True)
-             if hasattr(e, "size")}
+    files = {
+        e.path: e for e in api.list_repo_tree("acme/tiny", recursive=True) if hasattr(e, "size")
+    }
     source = repo.files("main")
     assert set(files) == set(source)
     lfs = files["model.safetensors"].lfs
@@ -128,8 +147,46 @@ def test_error_classes(tiny: TestHub, tmp_path: Path) -> None:
     with pytest.raises(RevisionNotFoundError):
         api.model_info("acme/tiny", revision="nope")
     with pytest.raises(EntryNotFoundError):
-        hf_hub_download("acme/tiny", "missing.bin", endpoint=tiny.endpoint,
-                        cache_dir=tmp_path / "c", token=False)
+        hf_hub_download(
+            "acme/tiny",
+            "missing.bin",
+            endpoint=tiny.endpoint,
+            cache_dir=tmp_path / "c",
+            token=False,
+        )
+
+
+@pytest.mark.parametrize(
+    ("repo", "filename"),
+    [
+        ("acme/tiny", None),
+        ("acme/private", None),
+        ("acme/tiny", "config.json"),
+        ("acme/tiny", "model.safetensors"),
+    ],
+    ids=["model_info", "model_info-private", "hf_hub_download", "hf_hub_download-lfs"],
+)
+def test_a_token_never_issued_is_a_plain_401(
+    tiny: TestHub, tmp_path: Path, repo: str, filename: str | None
+) -> None:
+    # The Hub's answer to a mistyped HF_TOKEN: not "repository not found", which would send
+    # a user looking for a typo in the repo id instead of in the token.
+    tiny.create_repo("acme/private", private=True).commit({"config.json": b"{}"})
+    with pytest.raises(HfHubHTTPError) as caught:
+        if filename is None:
+            HfApi(endpoint=tiny.endpoint, token="hf_never_issued").model_info(repo)
+        else:
+            hf_hub_download(
+                repo,
+                filename,
+                endpoint=tiny.endpoint,
+                cache_dir=tmp_path / "c",
+                token="hf_never_issued",
+            )
+    assert not isinstance(caught.value, RepositoryNotFoundError)
+    assert caught.value.response is not None and caught.value.response.status_code == 401
+    assert "Invalid credentials in Authorization header" in str(caught.value)
+    assert not any(r.origin == "cdn" for r in tiny.requests)
 
 
 def test_gated_repo(hub: TestHub, tmp_path: Path) -> None:
@@ -139,11 +196,21 @@ def test_gated_repo(hub: TestHub, tmp_path: Path) -> None:
     hub.add_token("hf_yes", repos=["acme/gated"])
     for token in (False, "hf_nope"):
         with pytest.raises(GatedRepoError):
-            hf_hub_download("acme/gated", "model.safetensors", endpoint=hub.endpoint,
-                            cache_dir=tmp_path / "c", token=token)
+            hf_hub_download(
+                "acme/gated",
+                "model.safetensors",
+                endpoint=hub.endpoint,
+                cache_dir=tmp_path / "c",
+                token=token,
+            )
     hub.reset_stats()
-    path = hf_hub_download("acme/gated", "model.safetensors", endpoint=hub.endpoint,
-                           cache_dir=tmp_path / "c", token="hf_yes")
+    path = hf_hub_download(
+        "acme/gated",
+        "model.safetensors",
+        endpoint=hub.endpoint,
+        cache_dir=tmp_path / "c",
+        token="hf_yes",
+    )
     assert Path(path).read_bytes() == gated.files()["model.safetensors"].source.read_bytes()
     cdn = [r for r in hub.requests if r.origin == "cdn"]
     assert cdn and all("authorization" not in r.headers for r in cdn)
@@ -153,8 +220,13 @@ def test_official_client_resumes_after_a_dropped_connection(hub: TestHub, tmp_pa
     data = random_bytes(30 * 1024 * 1024, 5)
     hub.create_repo("acme/big").commit({"model.safetensors": data})
     hub.add_fault(Fault("drop", origin="cdn", method="GET", after_bytes=25 * 1024 * 1024))
-    path = hf_hub_download("acme/big", "model.safetensors", endpoint=hub.endpoint,
-                           cache_dir=tmp_path / "c", token=False)
+    path = hf_hub_download(
+        "acme/big",
+        "model.safetensors",
+        endpoint=hub.endpoint,
+        cache_dir=tmp_path / "c",
+        token=False,
+    )
     assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
     cdn_gets = [r for r in hub.requests if r.origin == "cdn" and r.method == "GET"]
     ranged = [r.headers.get("range") for r in cdn_gets]

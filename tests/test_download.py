@@ -12,21 +12,29 @@ from pathlib import Path
 import pytest
 from support import random_bytes
 
-from modelpm.download import Downloader, TransferOptions, make_pool
 from modelpm.errors import GatedRepoError, IntegrityError, Interrupted
-from modelpm.hub import HubClient, RepoRef
-from modelpm.lockfile import Digest
-from modelpm.store import Store
-from modelpm.syncing import FileTask
+from modelpm.plan.tasks import FileTask
+from modelpm.sources.hf.source import HfSource
+from modelpm.store.local import Store
 from modelpm.testing import Fault, TestHub
+from modelpm.transfer.engine import Downloader, always
+from modelpm.transfer.http import HttpPool
+from modelpm.transfer.options import TransferOptions
+from modelpm.transfer.retry import RetryPolicy
+from modelpm.values import Digest, RepoRef
 
 MiB = 1024 * 1024
 SIZE = 6 * MiB + 123
 IN_FLIGHT = 2 * MiB  # bytes a loopback connection can hold in its buffers when it is cut
 FAST = TransferOptions(
-    connections=4, split_size=1 * MiB, chunk_size=1 * MiB, min_segment=256 * 1024,
+    connections=4,
+    split_size=1 * MiB,
+    chunk_size=1 * MiB,
+    min_segment=256 * 1024,
     read_size=64 * 1024,
-    stall_timeout=0.5, connect_timeout=2, backoff=0.01, max_backoff=0.05, retries=4,
+    stall_timeout=0.5,
+    connect_timeout=2,
+    retry=RetryPolicy(retries=4, backoff=0.01, max_backoff=0.05),
     record_every=0.0,
 )
 
@@ -41,18 +49,29 @@ def task(hub: TestHub, data: bytes) -> FileTask:
     repo = hub.create_repo("acme/big")
     commit = repo.commit({"model.safetensors": data, "small.json": b'{"x": 1}'})
     return FileTask(
-        model="big", repo=RepoRef("acme/big"), commit=commit, path="model.safetensors",
+        model="big", source="hf", repo=RepoRef("acme/big"), commit=commit, path="model.safetensors",
         target="models/big/model.safetensors", size=len(data),
         digest=Digest("sha256", hashlib.sha256(data).hexdigest()),
     )
 
 
-class Sleeps:
-    def __init__(self) -> None:
-        self.total = 0.0
+class FakeClock:
+    """Time that moves only when the engine sleeps: a wait of N s takes no real time and
+    advances this clock by exactly N s."""
 
-    def __call__(self, seconds: float) -> None:
-        self.total += seconds
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.slept = 0.0
+        self.lock = threading.Lock()
+
+    def now(self) -> float:
+        with self.lock:
+            return self.time
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.time += seconds
+            self.slept += seconds
 
 
 @pytest.fixture
@@ -62,8 +81,8 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture
 def downloader(hub: TestHub, store: Store) -> Iterator[Downloader]:
-    with make_pool(FAST) as client:
-        yield Downloader(HubClient(hub.endpoint, None), store, client, FAST)
+    with HttpPool(timeout=FAST.stall_timeout) as pool:
+        yield Downloader(always(HfSource(hub.endpoint, None)), store, pool, FAST)
 
 
 def cdn_gets(hub: TestHub) -> list[str | None]:
@@ -88,7 +107,7 @@ def test_large_file_over_several_connections_with_one_resolve(
 def test_small_git_file_streams_from_resolve(
     hub: TestHub, downloader: Downloader, task: FileTask
 ) -> None:
-    small = FileTask(task.model, task.repo, task.commit, "small.json", "x/small.json", 8,
+    small = FileTask(task.model, "hf", task.repo, task.commit, "small.json", "x/small.json", 8,
                      Digest("git-sha1", hub.repo("acme/big").files()["small.json"].git_sha1))
     assert downloader.fetch(small).read_bytes() == b'{"x": 1}'
     assert [r.status for r in hub.requests] == [200]
@@ -119,11 +138,13 @@ def test_429_honours_retry_after_and_5xx_are_retried(
 ) -> None:
     hub.add_fault(Fault("status", origin="cdn", status=429, retry_after=2, times=1))
     hub.add_fault(Fault("status", origin="hub", path_contains="/resolve/", status=503, times=2))
-    sleeps = Sleeps()
-    with make_pool(FAST) as client:
-        downloader = Downloader(HubClient(hub.endpoint, None), store, client, FAST, sleep=sleeps)
+    clock = FakeClock()
+    with HttpPool(timeout=FAST.stall_timeout) as pool:
+        source = HfSource(hub.endpoint, None)
+        downloader = Downloader(always(source), store, pool, FAST, clock=clock)
         assert downloader.fetch(task).read_bytes() == data
-    assert sleeps.total >= 2.0, "Retry-After: 2 was honoured"
+    # Retry-After: 2 once, plus two backoffs of at most 0.01 and 0.02 s for the 503s.
+    assert 2.0 <= clock.slept <= 2.03, clock.slept
 
 
 def test_server_ignoring_range_falls_back_to_one_stream(
@@ -164,9 +185,11 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
     outcome: list[BaseException] = []
 
     def first_run() -> None:
-        with make_pool(FAST) as client:
+        with HttpPool(timeout=FAST.stall_timeout) as pool:
             try:
-                Downloader(HubClient(hub.endpoint, None), store, client, FAST).fetch(task, cancel)
+                Downloader(always(HfSource(hub.endpoint, None)), store, pool, FAST).fetch(
+                    task, cancel
+                )
             except BaseException as exc:  # noqa: BLE001 - checked below
                 outcome.append(exc)
 
@@ -183,8 +206,8 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
     assert SIZE // 3 <= written < SIZE
     hub.clear_faults()
     hub.reset_stats()
-    with make_pool(FAST) as client:
-        second = Downloader(HubClient(hub.endpoint, None), store, client, FAST)
+    with HttpPool(timeout=FAST.stall_timeout) as pool:
+        second = Downloader(always(HfSource(hub.endpoint, None)), store, pool, FAST)
         assert second.fetch(task).read_bytes() == data
     assert SIZE - written <= hub.bytes_sent < SIZE - written + IN_FLIGHT
 
@@ -192,11 +215,11 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
 def test_gated_file_without_access_is_a_typed_error(hub: TestHub, store: Store) -> None:
     repo = hub.create_repo("acme/gated", gated=True)
     commit = repo.commit({"w.bin": b"secret weights"})
-    gated = FileTask("g", RepoRef("acme/gated"), commit, "w.bin", "g/w.bin", 14,
+    gated = FileTask("g", "hf", RepoRef("acme/gated"), commit, "w.bin", "g/w.bin", 14,
                      Digest("sha256", hashlib.sha256(b"secret weights").hexdigest()))
-    with make_pool(FAST) as client:
-        downloader = Downloader(HubClient(hub.endpoint, None), store, client, FAST)
-        with pytest.raises(GatedRepoError, match="acme/gated is gated"):
+    with HttpPool(timeout=FAST.stall_timeout) as pool:
+        downloader = Downloader(always(HfSource(hub.endpoint, None)), store, pool, FAST)
+        with pytest.raises(GatedRepoError, match="acme/gated is gated and no token is set"):
             downloader.fetch(gated)
 
 
@@ -208,8 +231,8 @@ def test_threads_sharing_a_store_download_each_object_once(
 
     def run() -> None:
         try:
-            with make_pool(FAST) as client:
-                Downloader(HubClient(hub.endpoint, None), store, client, FAST).fetch(task)
+            with HttpPool(timeout=FAST.stall_timeout) as pool:
+                Downloader(always(HfSource(hub.endpoint, None)), store, pool, FAST).fetch(task)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

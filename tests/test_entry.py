@@ -15,7 +15,7 @@ import typer
 from support import Workspace, make_workspace
 
 import modelpm
-from modelpm.cli import app
+from modelpm.cli.main import app
 from modelpm.entry import SYNC_FLAGS, SYNC_OPTIONS, answer_noop_sync
 from modelpm.testing import TestHub
 

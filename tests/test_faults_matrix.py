@@ -161,7 +161,7 @@ def test_store_path_verify_and_gc(
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace("version = 1", "version = 9"), "format version 9 is newer"),
+        (lambda t: t.replace("version = 2", "version = 9"), "format version 9 is newer"),
         (lambda t: t.replace("size = ", "size = -", 1), "invalid 'size'"),
         (lambda t: t.replace('commit = "', 'commit = "zz', 1), "40 lowercase hex"),
         (lambda t: t + t[t.index("[[model]]"):], "appears twice"),

@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 from support import Workspace, make_workspace, random_bytes, use_token
 
-from modelpm.download import Downloader, TransferOptions, make_pool
 from modelpm.errors import Interrupted
 from modelpm.hashing import digest_bytes
-from modelpm.hub import HubClient, RepoRef
-from modelpm.store import Store
-from modelpm.syncing import FileTask
+from modelpm.plan.tasks import FileTask
+from modelpm.sources.hf.source import HfSource
+from modelpm.store.local import Store
 from modelpm.testing import TestHub
+from modelpm.transfer.engine import Downloader, always
+from modelpm.transfer.http import HttpPool
+from modelpm.values import RepoRef
 
 MANIFEST = '[models.m]\nrepo = "acme/m"\n'
 FILES = {
@@ -187,28 +189,32 @@ def test_ctrl_c_does_not_wait_for_another_process_holding_the_object(
     commit = hub.create_repo("acme/w").commit({"w.bin": data})
     store = Store(tmp_path / "store")
     digest = digest_bytes("git-sha1", data)
-    task = FileTask("w", RepoRef("acme/w"), commit, "w.bin", "models/w/w.bin", 1000, digest)
+    task = FileTask(
+        "w", "hf", RepoRef("acme/w"), commit, "w.bin", "models/w/w.bin", 1000, digest
+    )
     cancel = threading.Event()
     outcome: list[BaseException] = []
 
     def fetch() -> None:
-        with make_pool(TransferOptions()) as pool:
+        with HttpPool(timeout=30) as pool:
             try:
-                Downloader(HubClient(hub.endpoint, None), store, pool).fetch(task, cancel)
+                Downloader(always(HfSource(hub.endpoint, None)), store, pool).fetch(task, cancel)
             except BaseException as exc:  # noqa: BLE001 - handed to the test thread
                 outcome.append(exc)
 
     with store.locked(digest):  # another process is downloading this object
-        worker = threading.Thread(target=fetch)
-        worker.start()
-        time.sleep(0.3)
+        # Ctrl-C already came: the wait for the other process must end at its next check,
+        # not when the other process lets go.
         cancel.set()
+        worker = threading.Thread(target=fetch)
         began = time.monotonic()
+        worker.start()
         worker.join(timeout=5)
         waited = time.monotonic() - began
     assert not worker.is_alive()
     assert waited < 2
     assert len(outcome) == 1 and isinstance(outcome[0], Interrupted)
+    assert hub.request_count == 0
 
 
 @pytest.mark.parametrize(

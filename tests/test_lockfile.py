@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from modelpm.errors import LockfileError
-from modelpm.lockfile import Digest, Lock, LockedFile, LockedModel, parse_lock, render_lock
+from modelpm.lockfile import (
+    Lock,
+    LockedFile,
+    LockedModel,
+    parse_lock,
+    read_lock,
+    render_lock,
+    write_lock,
+)
+from modelpm.values import Digest
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -20,6 +29,7 @@ def sample_lock() -> Lock:
         [
             LockedModel(
                 name="zeta",
+                source="hf",
                 repo="acme/zeta",
                 repo_type="dataset",
                 revision="v1.0",
@@ -29,6 +39,7 @@ def sample_lock() -> Lock:
             ),
             LockedModel(
                 name="alpha",
+                source="hf",
                 repo="acme/alpha",
                 repo_type="model",
                 revision="feature/x",
@@ -47,6 +58,51 @@ def test_render_matches_golden_file() -> None:
     assert render_lock(sample_lock()) == (GOLDEN / "sample.lock").read_text(encoding="utf-8")
 
 
+def test_a_version_1_lock_reads_as_source_hf() -> None:
+    old = parse_lock((GOLDEN / "sample.v1.lock").read_text(encoding="utf-8"))
+    assert old.version == 1
+    assert all(model.source == "hf" for model in old.models)
+    assert old.same_content(sample_lock())
+    # Rendering always writes the current format, with the same pins.
+    assert render_lock(old) == (GOLDEN / "sample.lock").read_text(encoding="utf-8")
+
+
+def test_a_lock_that_pins_the_same_is_not_rewritten_whatever_its_format(tmp_path: Path) -> None:
+    path = tmp_path / "models.lock"
+    v1_text = (GOLDEN / "sample.v1.lock").read_text(encoding="utf-8")
+    path.write_text(v1_text, encoding="utf-8")
+    on_disk = read_lock(path)
+    assert not write_lock(path, sample_lock(), on_disk)
+    assert path.read_text(encoding="utf-8") == v1_text
+    changed = sample_lock().without("zeta")
+    assert write_lock(path, changed, on_disk)
+    assert path.read_text(encoding="utf-8").splitlines()[1] == "version = 2"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version = 1\n[[model]]\nsource = 'hf'\n", "unknown field 'source'"),
+        ("version = 2\n[[model]]\nname = 'a'\n", "missing field 'source'"),
+    ],
+)
+def test_each_version_has_exactly_its_fields(text: str, expected: str) -> None:
+    full = render_lock(sample_lock())
+    if text.startswith("version = 1"):
+        full = (GOLDEN / "sample.v1.lock").read_text(encoding="utf-8")
+        full = full.replace('name = "alpha"\n', 'name = "alpha"\nsource = "hf"\n')
+    else:
+        full = full.replace('source = "hf"\n', "", 1)
+    with pytest.raises(LockfileError, match=expected):
+        parse_lock(full)
+
+
+def test_an_unknown_source_is_refused() -> None:
+    text = render_lock(sample_lock()).replace('source = "hf"', 'source = "elsewhere"', 1)
+    with pytest.raises(LockfileError, match="'source' must be one of hf"):
+        parse_lock(text)
+
+
 def test_round_trip_is_identity() -> None:
     text = render_lock(sample_lock())
     assert parse_lock(text) == sample_lock()
@@ -62,8 +118,8 @@ def test_render_is_independent_of_input_order() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda t: t.replace("version = 1", "version = 2"), "newer than this modelpm"),
-        (lambda t: t.replace("version = 1", ""), "missing or invalid 'version'"),
+        (lambda t: t.replace("version = 2", "version = 3"), "newer than this modelpm"),
+        (lambda t: t.replace("version = 2", ""), "missing or invalid 'version'"),
         (lambda t: t.replace('commit = "' + "c" * 40, 'commit = "' + "C" * 40), "40 lowercase hex"),
         (lambda t: t.replace("sha256 = \"" + SHA, "sha256 = \"" + SHA[:10]), "64 lowercase hex"),
         (lambda t: t.replace('repo-type = "dataset"\n', ""), "missing field 'repo-type'"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from modelpm.manifest import parse_manifest
-from modelpm.manifest_edit import remove_model
+from modelpm.manifest.edit import remove_model
 
 PATH = Path("/project/models.toml")
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 import string
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelpm.errors import HubError
-from modelpm.hub import HubClient, RepoRef
-from modelpm.lockfile import Digest, Lock, LockedFile, LockedModel, parse_lock, render_lock
+from modelpm.lockfile import Lock, LockedFile, LockedModel, parse_lock, render_lock
 from modelpm.manifest import parse_manifest
-from modelpm.manifest_edit import render_table
+from modelpm.manifest.edit import render_table
 from modelpm.paths import is_repo_id
+from modelpm.sources.hf.listing import remote_files
+from modelpm.values import Digest, RepoRef
 
 hexes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 part = st.text(alphabet=string.ascii_letters + string.digits + " _-.éü+=@", min_size=1,
@@ -44,6 +44,7 @@ def locks(draw: st.DrawFn) -> Lock:
         chosen = draw(files)
         models.append(LockedModel(
             name=name,
+            source="hf",
             repo=draw(repo_ids),
             repo_type=draw(st.sampled_from(["model", "dataset", "space"])),
             revision=draw(free_text),
@@ -60,6 +61,21 @@ def test_any_lock_round_trips_byte_for_byte(lock: Lock) -> None:
     text = render_lock(lock)
     assert parse_lock(text) == lock
     assert render_lock(parse_lock(text)) == text
+
+
+def as_version_1(text: str) -> str:
+    """What modelpm before lock format 2 wrote for the same pins: no source lines."""
+    lines = [line for line in text.splitlines(keepends=True) if line != 'source = "hf"\n']
+    return "".join(lines).replace("version = 2\n", "version = 1\n", 1)
+
+
+@given(locks())
+@settings(max_examples=150)
+def test_any_version_1_lock_reads_as_the_same_pins_from_hf(lock: Lock) -> None:
+    old = parse_lock(as_version_1(render_lock(lock)))
+    assert old.version == 1
+    assert old.same_content(lock)
+    assert render_lock(old) == render_lock(lock)
 
 
 patterns = st.lists(st.text(alphabet=string.ascii_letters + "*?/._-[]", min_size=1,
@@ -89,22 +105,14 @@ def test_tables_written_by_add_parse_back_to_the_same_model(
     assert spec.exclude == tuple(exclude)
 
 
-def test_a_listing_that_repeats_a_path_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = HubClient("http://127.0.0.1:9", None)
+def test_a_listing_that_repeats_a_path_is_refused() -> None:
     entry = SimpleNamespace(path="a.json", size=2, blob_id="b" * 40, lfs=None)
-
-    def listing(*_: Any, **__: Any) -> list[Any]:
-        return [entry, entry]
-
-    monkeypatch.setattr(client._api, "list_repo_tree", listing)
     with pytest.raises(HubError, match=r"listed 'a\.json' twice"):
-        client.list_files(RepoRef("acme/x"), "c" * 40)
+        remote_files([entry, entry], RepoRef("acme/x"), "c" * 40, "http://127.0.0.1:9")
 
 
-def test_sizes_that_disagree_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = HubClient("http://127.0.0.1:9", None)
+def test_sizes_that_disagree_are_refused() -> None:
     lfs = SimpleNamespace(size=10, sha256="a" * 64)
     entry = SimpleNamespace(path="w.bin", size=11, blob_id="b" * 40, lfs=lfs)
-    monkeypatch.setattr(client._api, "list_repo_tree", lambda *_a, **_k: [entry])
     with pytest.raises(HubError, match="two different sizes"):
-        client.list_files(RepoRef("acme/x"), "c" * 40)
+        remote_files([entry], RepoRef("acme/x"), "c" * 40, "http://127.0.0.1:9")

@@ -17,8 +17,8 @@ import pytest
 from support import Workspace, all_text_under, make_workspace, random_bytes, use_token
 
 from modelpm.hashing import hash_file
-from modelpm.lockfile import Digest
 from modelpm.testing import Fault, TestHub
+from modelpm.values import Digest
 
 MiB = 1024 * 1024
 KILL_TRIALS = 20

@@ -16,8 +16,9 @@ from support import random_bytes
 from modelpm.testing import Fault, RemoteTestHub, TestHub
 
 
-def get(url: str, headers: dict[str, str] | None = None, method: str = "GET"
-        ) -> tuple[int, dict[str, str], bytes]:
+def get(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
@@ -34,17 +35,29 @@ def get(url: str, headers: dict[str, str] | None = None, method: str = "GET"
 
 
 def git(*args: str, cwd: Path) -> str:
-    env = {"GIT_AUTHOR_NAME": "testhub", "GIT_AUTHOR_EMAIL": "testhub@localhost",
-           "GIT_COMMITTER_NAME": "testhub", "GIT_COMMITTER_EMAIL": "testhub@localhost",
-           "GIT_AUTHOR_DATE": "1704067260 +0000", "GIT_COMMITTER_DATE": "1704067260 +0000",
-           "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    env = {
+        "GIT_AUTHOR_NAME": "testhub",
+        "GIT_AUTHOR_EMAIL": "testhub@localhost",
+        "GIT_COMMITTER_NAME": "testhub",
+        "GIT_COMMITTER_EMAIL": "testhub@localhost",
+        "GIT_AUTHOR_DATE": "1704067260 +0000",
+        "GIT_COMMITTER_DATE": "1704067260 +0000",
+        "HOME": str(cwd),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def test_commit_ids_are_the_ones_git_computes(hub: TestHub, tmp_path: Path) -> None:
-    files = {"a.txt": b"hello\n", "sub/b.txt": b"world\n", "sub/deeper/c.json": b"{}",
-             "sub-file": b"x", "model.safetensors": b"weights"}
+    files = {
+        "a.txt": b"hello\n",
+        "sub/b.txt": b"world\n",
+        "sub/deeper/c.json": b"{}",
+        "sub-file": b"x",
+        "model.safetensors": b"weights",
+    }
     repo = hub.create_repo("acme/git")
     sha = repo.commit(files, message="first")
     work = tmp_path / "git"
@@ -55,8 +68,10 @@ def test_commit_ids_are_the_ones_git_computes(hub: TestHub, tmp_path: Path) -> N
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.endswith(".safetensors"):  # stored as its LFS pointer in git
             item = repo.files()[path]
-            data = (f"version https://git-lfs.github.com/spec/v1\noid sha256:{item.sha256}\n"
-                    f"size {item.size}\n").encode()
+            data = (
+                f"version https://git-lfs.github.com/spec/v1\noid sha256:{item.sha256}\n"
+                f"size {item.size}\n"
+            ).encode()
         target.write_bytes(data)
     git("add", "-A", cwd=work)
     git("commit", "-q", "-m", "first", cwd=work)
@@ -64,8 +79,7 @@ def test_commit_ids_are_the_ones_git_computes(hub: TestHub, tmp_path: Path) -> N
     listed = repo.files()
     assert listed["a.txt"].git_sha1 == git("hash-object", "a.txt", cwd=work)
     assert listed["model.safetensors"].lfs
-    assert listed["model.safetensors"].git_sha1 == git("hash-object", "model.safetensors",
-                                                       cwd=work)
+    assert listed["model.safetensors"].git_sha1 == git("hash-object", "model.safetensors", cwd=work)
 
 
 def test_resolve_serves_ranges_and_416(hub: TestHub) -> None:
@@ -118,21 +132,26 @@ def test_typed_errors_and_tokens(hub: TestHub) -> None:
     hub.add_token("hf_good", repos=["acme/private"])
     status, headers, _ = get(f"{hub.endpoint}/api/models/acme/private")
     assert (status, headers["x-error-code"]) == (401, "RepoNotFound")
-    assert get(f"{hub.endpoint}/api/models/acme/private",
-               {"Authorization": "Bearer hf_good"})[0] == 200
-    status, headers, _ = get(f"{hub.endpoint}/api/models/acme/private",
-                             {"Authorization": "Bearer hf_bad"})
+    assert (
+        get(f"{hub.endpoint}/api/models/acme/private", {"Authorization": "Bearer hf_good"})[0]
+        == 200
+    )
+    status, headers, _ = get(
+        f"{hub.endpoint}/api/models/acme/private", {"Authorization": "Bearer hf_bad"}
+    )
     assert status == 401 and headers["x-error-message"].startswith("Invalid credentials")
     assert get(f"{hub.endpoint}/api/models/acme/gated")[0] == 200, "gated metadata is public"
     status, headers, _ = get(f"{hub.endpoint}/acme/gated/resolve/main/a")
     assert (status, headers["x-error-code"]) == (401, "GatedRepo")
-    status, headers, _ = get(f"{hub.endpoint}/acme/gated/resolve/main/a",
-                             {"Authorization": "Bearer hf_good"})
+    status, headers, _ = get(
+        f"{hub.endpoint}/acme/gated/resolve/main/a", {"Authorization": "Bearer hf_good"}
+    )
     assert (status, headers["x-error-code"]) == (403, "GatedRepo")
     status, headers, _ = get(f"{hub.endpoint}/api/models/acme/gated/revision/nope")
     assert (status, headers["x-error-code"]) == (404, "RevisionNotFound")
-    status, headers, _ = get(f"{hub.endpoint}/acme/private/resolve/main/zz",
-                             {"Authorization": "Bearer hf_good"})
+    status, headers, _ = get(
+        f"{hub.endpoint}/acme/private/resolve/main/zz", {"Authorization": "Bearer hf_good"}
+    )
     assert (status, headers["x-error-code"]) == (404, "EntryNotFound")
     assert headers["x-repo-commit"] == hub.repo("acme/private").resolve("main")
 
@@ -188,9 +207,18 @@ def test_control_plane_of_a_hub_in_another_process(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "config.json").write_bytes(b"{}")
     process = subprocess.Popen(
-        [sys.executable, "-m", "modelpm.testing", "serve", "--repo", f"acme/x={folder}",
-         "--tag", "acme/x:v1=main"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "modelpm.testing",
+            "serve",
+            "--repo",
+            f"acme/x={folder}",
+            "--tag",
+            "acme/x:v1=main",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -208,3 +236,43 @@ def test_control_plane_of_a_hub_in_another_process(tmp_path: Path) -> None:
         assert process.wait(timeout=10) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_a_token_never_issued_is_refused_on_every_hub_route(hub: TestHub) -> None:
+    hub.create_repo("acme/open").commit({"a.txt": b"1", "w.bin": b"2"})
+    hub.create_repo("acme/private", private=True).commit({"a.txt": b"1"})
+    hub.create_repo("acme/gated", gated=True).commit({"a.txt": b"1"})
+    hub.add_token("hf_issued", repos=["acme/open"])
+    _, headers, _ = get(f"{hub.endpoint}/acme/open/resolve/main/w.bin", method="HEAD")
+    cdn_link = headers["location"]
+    bad = {"Authorization": "Bearer hf_never_issued"}
+    routes = [
+        ("GET", "/api/models/acme/open"),
+        ("GET", "/api/models/acme/open/revision/main"),
+        ("GET", "/api/models/acme/open/tree/main?recursive=true"),
+        ("GET", "/api/models/acme/open/refs"),
+        ("GET", "/api/models/acme/open/commits/main"),
+        ("POST", "/api/models/acme/open/paths-info/main"),
+        ("GET", "/api/models/acme/private"),
+        ("GET", "/api/models/acme/missing"),
+        ("GET", "/api/datasets/acme/open"),
+        ("GET", "/api/whoami-v2"),
+        ("GET", "/acme/open/resolve/main/a.txt"),
+        ("HEAD", "/acme/open/resolve/main/a.txt"),
+        ("HEAD", "/acme/open/resolve/main/w.bin"),
+        ("GET", "/acme/gated/resolve/main/a.txt"),
+        ("GET", "/acme/private/resolve/main/a.txt"),
+    ]
+    for method, route in routes:
+        status, headers, body = get(f"{hub.endpoint}{route}", bad, method=method)
+        assert status == 401, (method, route)
+        assert headers["x-error-message"] == "Invalid credentials in Authorization header"
+        assert "x-error-code" not in headers, "a code would make the client say 'not found'"
+        if method != "HEAD":
+            assert json.loads(body) == {"error": "Invalid credentials in Authorization header"}
+    assert get(cdn_link, bad)[0] == 200, "the CDN checks its signed link, not tokens"
+    assert get(f"{hub.endpoint}/_testhub/stats", bad)[0] == 200, "nor does the control plane"
+    issued = {"Authorization": "Bearer hf_issued"}
+    assert get(f"{hub.endpoint}/acme/open/resolve/main/a.txt", issued)[2] == b"1"
+    status, headers, _ = get(f"{hub.endpoint}/acme/gated/resolve/main/a.txt", issued)
+    assert (status, headers["x-error-code"]) == (403, "GatedRepo")

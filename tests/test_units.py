@@ -11,10 +11,12 @@ from huggingface_hub.utils import filter_repo_objects
 from hypothesis import given
 from hypothesis import strategies as st
 
+from modelpm.config import Overrides, build_config
 from modelpm.hashing import digest_bytes, hash_file
 from modelpm.paths import check_repo_path, join_inside
-from modelpm.patterns import is_selected, select
-from modelpm.ranges import Ranges, chunk_gaps
+from modelpm.select.patterns import is_selected, select
+from modelpm.transfer.options import TransferOptions
+from modelpm.transfer.ranges import Ranges, chunk_gaps
 
 PATHS = [
     "config.json",
@@ -132,8 +134,8 @@ def test_progress_without_a_terminal_prints_a_line_now_and_then(
 
     from rich.console import Console
 
-    from modelpm import render
-    from modelpm.syncing import SyncReport
+    from modelpm.cli import progress as render
+    from modelpm.place.placer import SyncReport
 
     out = io.StringIO()
     reporter = render.ProgressReporter(Console(file=out, force_terminal=False, width=200))
@@ -155,8 +157,8 @@ def test_quiet_progress_prints_nothing() -> None:
 
     from rich.console import Console
 
-    from modelpm import render
-    from modelpm.syncing import SyncReport
+    from modelpm.cli import progress as render
+    from modelpm.place.placer import SyncReport
 
     out = io.StringIO()
     reporter = render.ProgressReporter(Console(file=out, force_terminal=True), quiet=True)
@@ -168,15 +170,11 @@ def test_quiet_progress_prints_nothing() -> None:
     assert out.getvalue() == ""
 
 
-def test_transfer_knobs_come_from_the_environment_unless_a_flag_says(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from modelpm.download import TransferOptions, options_from_env
-
-    monkeypatch.setenv("MODELPM_CONNECTIONS", "2")
-    monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "1.5")
-    assert options_from_env(connections=None).connections == 2
-    assert options_from_env(connections=5).connections == 5
-    assert options_from_env().stall_timeout == 1.5
-    monkeypatch.delenv("MODELPM_CONNECTIONS")
-    assert options_from_env(connections=None).connections == TransferOptions().connections
+def test_transfer_knobs_come_from_the_environment_unless_a_flag_says() -> None:
+    env = {"MODELPM_CONNECTIONS": "2", "MODELPM_STALL_TIMEOUT": "1.5"}
+    root = Path("/p")
+    assert build_config(None, root, env=env).transfer.connections == 2
+    assert build_config(None, root, Overrides(connections=5), env=env).transfer.connections == 5
+    assert build_config(None, root, env=env).transfer.stall_timeout == 1.5
+    default = TransferOptions().connections
+    assert build_config(None, root, env={}).transfer.connections == default

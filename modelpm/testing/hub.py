@@ -1,4 +1,4 @@
-"""The test hub: two loopback HTTP origins (the Hub and its CDN) over in-memory repos.
+"""The test hub: the state behind two loopback origins (the Hub and its CDN).
 
     with TestHub() as hub:
         repo = hub.create_repo("acme/tiny")
@@ -7,7 +7,10 @@
         hub.add_fault(Fault("drop", origin="cdn", after_bytes=1 << 20))
         hub.request_count, hub.bytes_sent, hub.requests
 
-Binds 127.0.0.1 only, on free ports, and stops its threads on ``stop()``.
+It owns the repos, the tokens, the signing key of CDN links and the fault board;
+each origin is an ``http.OriginServer`` speaking one face (``hf_face``, ``cdn_face``)
+that reads this state through the face's own Protocol, so no face imports this
+module. Binds 127.0.0.1 only, on free ports, and stops its threads on ``stop()``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+from modelpm.testing.cdn_face import CdnFace
 from modelpm.testing.faults import Fault, FaultBoard, RequestRecord
+from modelpm.testing.hf_face import HfFace
+from modelpm.testing.plumbing import Face, OriginServer
 from modelpm.testing.repo import Clock, HubRepo, RepoFile
-from modelpm.testing.server import HubHTTPServer, sign
 
 LINK_LIFETIME = 3600.0
 
@@ -44,7 +49,7 @@ class TestHub:
         self.link_lifetime = LINK_LIFETIME
         self._clock = Clock()
         self._secret = secrets.token_bytes(16)
-        self._servers: list[HubHTTPServer] = []
+        self._servers: list[OriginServer] = []
         self._threads: list[threading.Thread] = []
         self._lfs: dict[str, RepoFile] = {}
         self._lock = threading.Lock()
@@ -56,12 +61,13 @@ class TestHub:
     # -- lifecycle -----------------------------------------------------------------
 
     def start(self) -> TestHub:
-        for origin in ("hub", "cdn"):
-            server = HubHTTPServer(self, origin)
+        faces: tuple[Face, ...] = (HfFace(self), CdnFace(self))
+        for face in faces:
+            server = OriginServer(face, self.board)
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
-                name=f"testhub-{origin}",
+                name=f"testhub-{face.origin}",
                 daemon=True,
             )
             thread.start()
@@ -145,11 +151,11 @@ class TestHub:
 
     def cdn_url(self, sha256: str) -> str:
         expires = str(int(time.time() + self.link_lifetime))
-        signature = sign(self._secret, sha256, expires)
+        signature = _sign(self._secret, sha256, expires)
         return f"{self.cdn_endpoint}/lfs/{sha256}?expires={expires}&sig={signature}"
 
     def check_signature(self, sha256: str, expires: str, signature: str) -> bool:
-        return hmac.compare_digest(sign(self._secret, sha256, expires), signature)
+        return hmac.compare_digest(_sign(self._secret, sha256, expires), signature)
 
     # -- observation and faults ------------------------------------------------------------
 
@@ -173,3 +179,7 @@ class TestHub:
 
     def clear_faults(self) -> None:
         self.board.clear()
+
+
+def _sign(secret: bytes, sha256: str, expires: str) -> str:
+    return hmac.new(secret, f"{sha256}:{expires}".encode(), "sha256").hexdigest()[:32]

@@ -1,0 +1,126 @@
+"""What every command shares: the consoles, the shared options, help without type noise,
+and the one fatal path.
+
+Every failure a user can cause or meet reaches :func:`run` as a
+:class:`~modelpm.errors.ModelpmError` and leaves as ``error: <message>`` and
+``hint: <hint>`` on stderr and the error's exit code (0 ok, 1 failed, 2 bad
+input, 130 interrupted). Never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from modelpm.errors import Interrupted, ModelpmError
+
+if TYPE_CHECKING:  # typer vendors click; these are its types
+    from typer._click.core import Context, Parameter
+    from typer._click.formatting import HelpFormatter
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# A pipe or a CI log gets one line per row, however long: never a table wrapped at 80.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 500)
+
+T = TypeVar("T")
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        metavar="DIR",
+        help="Project folder (default: the nearest folder upward holding models.toml).",
+        show_default=False,
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Print retries and per-file detail.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+NamesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="NAME", help="Model names (default: all).", show_default=False),
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", metavar="N", help="Files downloaded in parallel (default 8).", min=1
+    ),
+]
+
+
+def fail(error: ModelpmError) -> NoReturn:
+    stderr.print(f"error: {error.message}", markup=False)
+    if error.hint:
+        stderr.print(f"hint: {error.hint}", markup=False)
+    raise typer.Exit(error.exit_code)
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run ``action``; every failure a user can meet becomes one or two lines and an exit code."""
+    try:
+        return action()
+    except ModelpmError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        fail(Interrupted("interrupted; nothing was lost", hint="run the command again to resume"))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+class Command(typer.core.TyperCommand):
+    """A command whose help names arguments as users write them: ``add [OPTIONS] REPO``,
+    ``sync [OPTIONS] [NAME]...``, never ``{REPO}`` or ``NAME <list[str]>``."""
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_usage_name(param))
+        return pieces
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        if options:
+            with formatter.section("Options"):
+                formatter.write_dl(options)
+
+
+def _argument_name(param: Parameter) -> str:
+    name = param.metavar or (param.name or "").upper()
+    return f"{name}..." if param.nargs != 1 else name
+
+
+def _usage_name(param: Parameter) -> str:
+    name = _argument_name(param)
+    if param.required:
+        return name
+    return f"[{name}]" if param.nargs == 1 else f"[{name.removesuffix('...')}]..."

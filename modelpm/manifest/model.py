@@ -1,0 +1,102 @@
+"""The values of a manifest: what ``models.toml`` asks for, normalised.
+
+Invariant: a :class:`Manifest` that exists is valid (:mod:`modelpm.manifest.parse`
+builds it only after every rule held): every repo id is well-formed, every
+``dest`` is a distinct relative path inside the project, and no ``dest``
+contains another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from modelpm.errors import ManifestError
+from modelpm.values import DEFAULT_SOURCE, RepoType, SourceKind, is_commit
+
+MANIFEST_NAME = "models.toml"
+DEFAULT_DEST_ROOT = "models"
+DEFAULT_REVISION = "main"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One ``[models.<name>]`` table, normalised."""
+
+    name: str
+    repo: str
+    repo_type: RepoType = "model"
+    revision: str = DEFAULT_REVISION
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    dest: str = ""
+    source: SourceKind = DEFAULT_SOURCE
+
+    @property
+    def pins_commit(self) -> bool:
+        """True when the revision is already a full commit sha: nothing to resolve."""
+        return is_commit(self.revision)
+
+    def fingerprint(self) -> str:
+        """Hash of what decides the resolution, so a lock entry knows it is stale.
+
+        Only fields that change which bytes are selected count; ``dest`` and
+        the order of patterns do not, so moving a folder or reordering a list
+        never forces a re-lock. The source is compared on its own, beside the
+        fingerprint, so locks made before sources existed keep their fingerprints.
+        """
+        canonical = {
+            "repo": self.repo,
+            "repo-type": self.repo_type,
+            "revision": self.revision,
+            "include": sorted(set(self.include)) if self.include is not None else None,
+            "exclude": sorted(set(self.exclude)),
+        }
+        digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+        return f"sha256:{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The optional ``[settings]`` table; None means "not set in the file"."""
+
+    endpoint: str | None = None
+    dest_root: str = DEFAULT_DEST_ROOT
+    store: str | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A parsed, validated ``models.toml``."""
+
+    path: Path
+    settings: Settings = field(default_factory=Settings)
+    models: tuple[ModelSpec, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        """The project folder: where models.toml lives; every ``dest`` is relative to it."""
+        return self.path.parent
+
+    def model(self, name: str) -> ModelSpec:
+        for spec in self.models:
+            if spec.name == name:
+                return spec
+        known = ", ".join(spec.name for spec in self.models) or "none"
+        raise ManifestError(
+            f"{self.path.name}: no model named {name!r} (models: {known})",
+            hint="check the name against the [models.<name>] tables",
+        )
+
+    def check_names(self, names: Sequence[str]) -> None:
+        """Raise a :class:`ManifestError` naming the first of ``names`` with no table."""
+        for name in names:
+            self.model(name)
+
+    @property
+    def destinations(self) -> dict[str, str]:
+        """Each model's ``dest``, by name."""
+        return {spec.name: spec.dest for spec in self.models}

@@ -1,0 +1,59 @@
+"""A Hub file listing, validated: every entry a file modelpm may place, or an error.
+
+Everything a hub says is input: a path must pass
+:func:`modelpm.paths.check_repo_path`, a size must be a whole number, an LFS
+entry's two sizes must agree, and the hash must parse (sha256 for LFS files,
+the git blob id for the rest). A path listed twice is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from modelpm.errors import HubError
+from modelpm.paths import check_repo_path
+from modelpm.sources.base import RemoteFile
+from modelpm.values import Digest, RepoRef
+
+_UNTRUSTED = "the endpoint is not trustworthy; try another one"
+
+
+def remote_files(
+    entries: Iterable[object], ref: RepoRef, commit: str, endpoint: str
+) -> list[RemoteFile]:
+    """The files among ``entries`` (``huggingface_hub`` tree objects), sorted by path."""
+    files: dict[str, RemoteFile] = {}
+    for entry in entries:
+        if not hasattr(entry, "size"):  # a folder
+            continue
+        remote = remote_file(entry, ref, endpoint)
+        if remote.path in files:
+            raise HubError(
+                f"{endpoint} listed {remote.path!r} twice in {ref} @ {commit[:12]}", hint=_UNTRUSTED
+            )
+        files[remote.path] = remote
+    return sorted(files.values(), key=lambda item: item.path)
+
+
+def remote_file(entry: object, ref: RepoRef, endpoint: str) -> RemoteFile:
+    path = getattr(entry, "path", None)
+    size = getattr(entry, "size", None)
+    blob_id = getattr(entry, "blob_id", None)
+    lfs = getattr(entry, "lfs", None)
+    try:
+        if not isinstance(path, str):
+            raise ValueError("a file without a path")
+        check_repo_path(path)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"file {path!r} has an invalid size")
+        if lfs is not None:
+            if getattr(lfs, "size", size) != size:
+                raise ValueError(f"file {path!r} has two different sizes")
+            digest = Digest("sha256", str(getattr(lfs, "sha256", "")))
+        else:
+            digest = Digest("git-sha1", str(blob_id))
+    except ValueError as exc:
+        raise HubError(
+            f"{endpoint} listed a file of {ref} that modelpm refuses: {exc}", hint=_UNTRUSTED
+        ) from None
+    return RemoteFile(path=path, size=size, digest=digest)

@@ -1,0 +1,52 @@
+"""The CDN's face: LFS objects behind the signed, expiring links that ``/resolve`` hands out.
+
+    HEAD|GET /lfs/{sha256}?expires={unix time}&sig={hmac}   200 or 206 (Range)
+    a bad signature, a past ``expires`` or an expire_cdn fault  403 "Request has expired"
+    an object no commit holds, any other route                  404 NoSuchKey
+
+Like S3 behind CloudFront, it knows nothing of repos, tokens or ``X-Error-Code``:
+it serves bytes by content hash to whoever holds a valid link. Invariant: a link is
+honoured only if the hub signed it and it has not expired; the face reads the hub
+only through :class:`CdnView`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from modelpm.testing.plumbing import ErrorAnswer, Handler
+from modelpm.testing.repo import RepoFile
+
+
+class CdnView(Protocol):
+    """What the CDN's face reads from the test hub (``TestHub`` provides it)."""
+
+    def check_signature(self, sha256: str, expires: str, signature: str) -> bool: ...
+
+    def lfs_object(self, sha256: str) -> RepoFile | None: ...
+
+
+class CdnFace:
+    origin = "cdn"
+
+    def __init__(self, hub: CdnView) -> None:
+        self.hub = hub
+
+    def answer(self, request: Handler, segments: list[str]) -> None:
+        if len(segments) != 2 or segments[0] != "lfs" or request.method not in ("GET", "HEAD"):
+            raise ErrorAnswer(404, None, "NoSuchKey")
+        sha256 = segments[1]
+        expires = request.params.get("expires", ["0"])[0]
+        signature = request.params.get("sig", [""])[0]
+        if (
+            any(f.kind == "expire_cdn" for f in request.faults)
+            or not self.hub.check_signature(sha256, expires, signature)
+            or float(expires or 0) < time.time()
+        ):
+            request.send_bytes(403, b"Request has expired", {"Content-Type": "text/plain"})
+            return
+        item = self.hub.lfs_object(sha256)
+        if item is None:
+            raise ErrorAnswer(404, None, "NoSuchKey")
+        request.send_file(item.source, item.size, {"ETag": f'"{sha256}"'})

@@ -1,0 +1,122 @@
+"""``modelpm init``, ``add`` and ``remove``: edits of the manifest, in one session each.
+
+``add`` resolves the new model before it touches any file, so a typo in a
+repo id leaves models.toml and models.lock exactly as they were; then it
+writes the manifest, the lock and (unless asked not to) syncs the model, in
+the same session. ``remove`` edits both files, then removes only the files
+modelpm placed for that model and nobody changed since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelpm.config import Overrides
+from modelpm.errors import ManifestError
+from modelpm.lockfile.model import LockedModel
+from modelpm.manifest.edit import add_model, init_manifest, remove_model, render_table
+from modelpm.manifest.model import MANIFEST_NAME
+from modelpm.place.apply import apply_sync
+from modelpm.place.placer import SyncReport
+from modelpm.plan.planner import plan_sync
+from modelpm.plan.tasks import wanted_files
+from modelpm.progress import Reporter
+from modelpm.project.session import PathLike, project_session
+from modelpm.resolve.resolver import lock_project
+from modelpm.sources.base import Source
+from modelpm.transfer.transport import Transport
+from modelpm.values import SourceKind
+from modelpm.workflow.results import SyncResult
+from modelpm.workflow.syncing import sync_in_session
+
+
+def init(folder: PathLike | None = None) -> Path:
+    """Write a commented models.toml in ``folder`` (default: the current folder)."""
+    path = Path(folder or ".").resolve() / MANIFEST_NAME
+    init_manifest(path)
+    return path
+
+
+@dataclass(frozen=True)
+class AddResult:
+    model: LockedModel
+    dest: str
+    sync: SyncResult | None
+
+
+def add(
+    repo: str,
+    *,
+    name: str | None = None,
+    revision: str | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    dest: str | None = None,
+    repo_type: str = "model",  # a RepoType; anything else is refused with the manifest's error
+    sync_now: bool = True,
+    project: PathLike | None = None,
+    sources: Mapping[SourceKind, Source] | None = None,
+    transport: Transport | None = None,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> AddResult:
+    """Add a model to models.toml, lock it and (unless ``sync_now=False``) sync it."""
+    with project_session(project, Overrides(jobs=jobs), sources) as session:
+        name = name or repo.rstrip("/").split("/")[-1]
+        if any(spec.name == name for spec in session.manifest.models):
+            raise ManifestError(
+                f"{MANIFEST_NAME}: a model named {name!r} already exists",
+                hint="choose another name with --name",
+            )
+        text = session.project.manifest_path.read_text(encoding="utf-8")
+        table = render_table(
+            name,
+            repo,
+            revision=revision,
+            include=include,
+            exclude=exclude,
+            dest=dest,
+            repo_type=repo_type,
+        )
+        new_text, new_manifest = add_model(session.manifest, text, table)
+        outcome = lock_project(new_manifest, session.lock, session.source)
+        # Only now that the source answered do the files change: manifest first, then lock.
+        session.write_manifest(new_text, new_manifest)
+        session.write_lock(outcome.lock)
+        model = outcome.lock.get(name)
+        assert model is not None
+        synced = None
+        if sync_now:
+            synced = sync_in_session(session, [name], reporter=reporter, transport=transport)
+        return AddResult(model, new_manifest.model(name).dest, synced)
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    name: str
+    dest: str
+    report: SyncReport
+
+
+def remove(name: str, *, project: PathLike | None = None) -> RemoveResult:
+    """Remove a model from models.toml and models.lock, and the files modelpm placed for it."""
+    with project_session(project) as session:
+        spec = session.manifest.model(name)
+        text = session.project.manifest_path.read_text(encoding="utf-8")
+        new_text, new_manifest = remove_model(session.manifest, text, name)
+        previous = session.lock
+        session.write_manifest(new_text, new_manifest)
+        report = SyncReport()
+        if previous is not None:
+            remaining = previous.without(name)
+            session.write_lock(remaining)
+            state = session.touch_state()
+            plan = plan_sync(
+                wanted_files(remaining, new_manifest.destinations), (), state, lambda _: None
+            )
+            report = apply_sync(
+                plan, root=session.root, store=session.store, state=state, fetcher=None
+            )
+        return RemoveResult(name, spec.dest, report)

@@ -1,0 +1,156 @@
+"""The read-only commands: ``status``, ``path``, ``verify`` and ``outdated``.
+
+Each opens a :class:`~modelpm.project.session.ProjectView` and writes nothing.
+``status`` and ``path`` read local files only (one ``stat`` per file, no
+hashing, no network); ``verify`` hashes every placed file; ``outdated`` asks
+each model's source where its branch or tag points now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from modelpm.config import Overrides
+from modelpm.errors import LockfileError, NotSyncedError, StaleLockError
+from modelpm.lockfile.model import Lock, LockedModel
+from modelpm.manifest.model import ModelSpec
+from modelpm.plan.planner import plan_sync
+from modelpm.plan.tasks import wanted_files
+from modelpm.project.session import PathLike, ProjectView, open_view
+from modelpm.resolve.staleness import staleness
+from modelpm.sources.base import Source
+from modelpm.values import RepoRef, SourceKind, StatusState
+from modelpm.verification import VerifyReport, check_model
+from modelpm.workflow.results import ModelStatus, OutdatedRow
+from modelpm.workflow.syncing import stat_or_none
+
+
+def status(project: PathLike | None = None) -> list[ModelStatus]:
+    """One row per manifest entry; reads only local files (stat, no hashing, no network)."""
+    return status_rows(open_view(project))
+
+
+def status_rows(view: ProjectView) -> list[ModelStatus]:
+    current = view.lock
+    stale = staleness(view.manifest, current)
+    rows: list[ModelStatus] = []
+    for spec in view.manifest.models:
+        model = current.get(spec.name) if current else None
+        if model is None:
+            rows.append(
+                ModelStatus(
+                    spec.name,
+                    spec.repo,
+                    spec.repo_type,
+                    spec.revision,
+                    None,
+                    0,
+                    0,
+                    spec.dest,
+                    "not-locked",
+                    0,
+                )
+            )
+            continue
+        missing = _missing(view, spec, model)
+        rows.append(
+            ModelStatus(
+                spec.name,
+                spec.repo,
+                spec.repo_type,
+                spec.revision,
+                model.commit,
+                len(model.files),
+                model.total_size,
+                spec.dest,
+                _state(spec.name in stale.changed, missing, len(model.files)),
+                missing,
+            )
+        )
+    return rows
+
+
+def _missing(view: ProjectView, spec: ModelSpec, model: LockedModel) -> int:
+    """Locked files of ``model`` not in place as sync left them."""
+    wanted = wanted_files(Lock((model,)), {spec.name: spec.dest})
+    root = view.root
+    in_place = plan_sync(wanted, None, view.state, lambda target: stat_or_none(root / target)).keep
+    return len(wanted) - len(in_place)
+
+
+def _state(stale: bool, missing: int, files: int) -> StatusState:
+    if stale:
+        return "lock-stale"
+    if missing == 0:
+        return "synced"
+    return "not-synced" if missing == files else "partly-synced"
+
+
+def path(name: str, project: PathLike | None = None) -> Path:
+    """The folder of a synced model, for ``from_pretrained(modelpm.path("bert"))``."""
+    view = open_view(project)
+    spec = view.manifest.model(name)
+    row = next(row for row in status_rows(view) if row.name == name)
+    if row.state != "synced":
+        raise NotSyncedError(
+            f"model {name!r} is {row.describe()}", hint=f"run `modelpm sync {name}`"
+        )
+    return view.root / spec.dest
+
+
+def locked_models(view: ProjectView, names: Sequence[str]) -> list[tuple[LockedModel, str]]:
+    """The lock entry and ``dest`` of each model named (all when empty), in manifest order."""
+    view.manifest.check_names(names)
+    current = view.lock
+    if current is None:
+        raise LockfileError("there is no models.lock yet", hint="run `modelpm lock`")
+    chosen: list[tuple[LockedModel, str]] = []
+    for spec in view.manifest.models:
+        if names and spec.name not in names:
+            continue
+        model = current.get(spec.name)
+        if model is None:
+            raise StaleLockError(f"{spec.name!r} is not locked yet", hint="run `modelpm sync`")
+        chosen.append((model, spec.dest))
+    return chosen
+
+
+def verify(
+    names: Sequence[str] = (), *, project: PathLike | None = None, jobs: int | None = None
+) -> VerifyReport:
+    """Re-hash every placed file of the locked models and report what differs."""
+    view = open_view(project, Overrides(jobs=jobs))
+    checks = tuple(
+        check_model(model, view.root, dest, jobs=min(view.config.jobs, 4))
+        for model, dest in locked_models(view, names)
+    )
+    return VerifyReport(checks)
+
+
+def outdated(
+    project: PathLike | None = None, *, sources: Mapping[SourceKind, Source] | None = None
+) -> list[OutdatedRow]:
+    """For each branch or tag revision: the locked commit and the commit it points to now."""
+    view = open_view(project, sources=sources)
+    rows: list[OutdatedRow] = []
+    for model, _dest in locked_models(view, ()):
+        spec = view.manifest.model(model.name)
+        if spec.pins_commit:
+            continue
+        source = view.source(model.source)
+        ref = RepoRef(model.repo, model.repo_type)
+        now = source.resolve(ref, model.revision)
+        then = now if now.commit == model.commit else source.resolve(ref, model.commit)
+        rows.append(
+            OutdatedRow(
+                model.name,
+                model.repo,
+                model.revision,
+                model.commit,
+                now.commit,
+                then.date.isoformat() if then.date else None,
+                now.date.isoformat() if now.date else None,
+            )
+        )
+    return rows

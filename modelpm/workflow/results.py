@@ -1,0 +1,67 @@
+"""What the library's commands return: frozen results with stable field names.
+
+The JSON the CLI prints (``status --json``, ``outdated --json``) is these
+fields as they are, so renaming one is a breaking change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelpm.lockfile.model import Lock
+from modelpm.place.placer import SyncReport
+from modelpm.plan.planner import SyncPlan
+from modelpm.resolve.staleness import Staleness
+from modelpm.values import RepoType, StatusState
+
+
+@dataclass(frozen=True)
+class LockResult:
+    lock: Lock
+    written: bool
+    resolved: tuple[str, ...]
+    kept: tuple[str, ...]
+    removed: tuple[str, ...]
+    staleness: Staleness
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    lock: LockResult | None
+    plan: SyncPlan
+    report: SyncReport
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    repo: str
+    repo_type: RepoType
+    revision: str
+    commit: str | None
+    files: int
+    size: int
+    dest: str
+    state: StatusState
+    missing: int  # locked files not in place as sync left them (missing or changed)
+
+    def describe(self) -> str:
+        """The state in words, for a table."""
+        if self.state == "partly-synced":
+            return f"partly synced ({self.missing} of {self.files} files missing or changed)"
+        return self.state.replace("-", " ")
+
+
+@dataclass(frozen=True)
+class OutdatedRow:
+    name: str
+    repo: str
+    revision: str
+    locked_commit: str
+    current_commit: str
+    locked_date: str | None
+    current_date: str | None
+
+    @property
+    def outdated(self) -> bool:
+        return self.locked_commit != self.current_commit

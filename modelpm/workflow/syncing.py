@@ -1,0 +1,202 @@
+"""``modelpm sync``: make every destination hold exactly the locked bytes.
+
+The common case, nothing to do, is answered from a read-only view: no
+project lock, no write, no request, no hub library loaded
+(:func:`in_sync` is what the ``modelpm`` command asks before its CLI even
+loads). Anything else runs in one :class:`~modelpm.project.session.ProjectSession`:
+re-lock if stale and allowed, plan against the store, then place and fetch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from modelpm.config import Overrides
+from modelpm.errors import LockfileError, StaleLockError
+from modelpm.fs.cleanup import remove_temp_files
+from modelpm.lockfile.io import LOCK_NAME
+from modelpm.lockfile.model import Lock
+from modelpm.place.apply import apply_sync
+from modelpm.place.placer import SyncReport
+from modelpm.plan.planner import InStore, SyncPlan, nothing_in_store, plan_sync
+from modelpm.plan.tasks import wanted_files
+from modelpm.progress import Reporter
+from modelpm.project.session import (
+    PathLike,
+    ProjectSession,
+    ProjectView,
+    open_view,
+    project_session,
+)
+from modelpm.project.state import State
+from modelpm.sources.base import Source
+from modelpm.transfer.engine import Downloader
+from modelpm.transfer.origin import Origin, Wanted
+from modelpm.transfer.transport import Transport
+from modelpm.values import SourceKind
+from modelpm.workflow.locking import lock_in_session, usable_lock
+from modelpm.workflow.results import SyncResult
+
+
+def sync(
+    names: Sequence[str] = (),
+    *,
+    project: PathLike | None = None,
+    locked: bool = False,
+    frozen: bool = False,
+    offline: bool = False,
+    jobs: int | None = None,
+    connections: int | None = None,
+    store: PathLike | None = None,
+    reporter: Reporter | None = None,
+    sources: Mapping[SourceKind, Source] | None = None,
+    transport: Transport | None = None,
+    endpoint: str | None = None,
+) -> SyncResult:
+    """Make every destination hold exactly the locked bytes, fetching only what is missing."""
+    overrides = Overrides(
+        store=Path(store) if store is not None else None,
+        endpoint=endpoint,
+        jobs=jobs,
+        connections=connections,
+    )
+    view = open_view(project, overrides, sources)
+    view.manifest.check_names(names)
+    offline = offline or view.config.offline
+    current = usable_lock(view, locked=locked, frozen=frozen, offline=offline)
+    if current is not None:
+        plan = plan_for(view, current, names, view.state)
+        if plan.is_noop:
+            return SyncResult(None, plan, SyncReport(kept=len(plan.keep)))
+    with project_session(None, view=view) as session:
+        return sync_in_session(
+            session,
+            names,
+            locked=locked,
+            frozen=frozen,
+            offline=offline,
+            reporter=reporter,
+            transport=transport,
+        )
+
+
+def sync_in_session(
+    session: ProjectSession,
+    names: Sequence[str],
+    *,
+    locked: bool = False,
+    frozen: bool = False,
+    offline: bool = False,
+    reporter: Reporter | None = None,
+    transport: Transport | None = None,
+) -> SyncResult:
+    """Sync ``names`` (all when empty) within ``session``; re-lock first if stale and allowed."""
+    current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
+    lock_result = None
+    if current is None:
+        lock_result = lock_in_session(session)
+        current = lock_result.lock
+    store = session.store
+    state = session.touch_state()
+    plan = plan_for(session, current, names, state, store.vouch)
+    root = session.root
+    # Registered before anything lands, so `store gc` keeps what this sync fetches.
+    store.register_project(root)
+    # A run killed while replacing the state or the lock left a temp file beside it. Every
+    # writer holds the project lock now; one younger than an hour may still be a live
+    # writer's from a modelpm that predates it.
+    remove_temp_files(session.project.state_dir, recursive=False, older_than=3600)
+    remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
+    jobs = session.config.jobs
+    if offline:
+        report = apply_sync(
+            plan, root=root, store=store, state=state, fetcher=None, jobs=jobs, reporter=reporter
+        )
+    else:
+        with _downloader(session, reporter, transport) as downloader:
+            report = apply_sync(
+                plan,
+                root=root,
+                store=store,
+                state=state,
+                fetcher=downloader,
+                jobs=jobs,
+                reporter=reporter,
+            )
+    return SyncResult(lock_result, plan, report)
+
+
+@contextmanager
+def _downloader(
+    session: ProjectSession, reporter: Reporter | None, transport: Transport | None
+) -> Iterator[Downloader]:
+    options = session.config.transfer
+
+    def origins(wanted: Wanted) -> tuple[Origin, ...]:
+        return (session.source(wanted.source),)
+
+    if transport is not None:
+        yield Downloader(origins, session.store, transport, options, reporter)
+        return
+    from modelpm.transfer.http import HttpPool  # the no-op path loads no HTTP client
+
+    with HttpPool(timeout=options.stall_timeout) as pool:
+        yield Downloader(origins, session.store, pool, options, reporter)
+
+
+def plan_for(
+    view: ProjectView,
+    lock: Lock,
+    names: Sequence[str],
+    state: State,
+    in_store: InStore = nothing_in_store,
+) -> SyncPlan:
+    """What a sync of ``names`` (all when empty) has to do, from local facts only.
+
+    Without ``in_store`` every file not in place counts as to be fetched: enough to tell a
+    no-op, and it reads nothing in the store.
+    """
+    for name in names:
+        if lock.get(name) is None:
+            raise LockfileError(f"models.lock has no entry for {name!r}", hint="run `modelpm lock`")
+    root = view.root
+    return plan_sync(
+        wanted_files(lock, view.manifest.destinations),
+        names or None,
+        state,
+        lambda target: stat_or_none(root / target),
+        in_store,
+    )
+
+
+def in_sync(
+    names: Sequence[str] = (),
+    *,
+    project: PathLike | None = None,
+    frozen: bool = False,
+    store: PathLike | None = None,
+) -> int | None:
+    """The number of files in place if ``sync`` has nothing to do, else None.
+
+    Reads only local files (no request, no write, no lock): the lock must be fresh
+    (or ``frozen``) and every file as the last sync left it.
+    """
+    view = open_view(project, Overrides(store=Path(store) if store is not None else None))
+    view.manifest.check_names(names)
+    try:
+        current = usable_lock(view, locked=True, frozen=frozen, offline=True)
+    except (StaleLockError, LockfileError):
+        return None
+    assert current is not None  # locked=True: a stale lock raises instead
+    plan = plan_for(view, current, names, view.state)
+    return len(plan.keep) if plan.is_noop else None
+
+
+def stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
