@@ -63,12 +63,14 @@ def build_repo(folder: Path, quick: bool) -> int:
     return sum(sizes.values())
 
 
-def run(command: list[str], env: dict[str, str], hub: RemoteTestHub, cwd: Path | None = None
-        ) -> Run:
+def run(
+    command: list[str], env: dict[str, str], hub: RemoteTestHub, cwd: Path | None = None
+) -> Run:
     hub.reset_stats()
     began = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - began
     stderr = process.stderr.read().decode() if process.stderr else ""
@@ -86,8 +88,11 @@ class Bench:
         self.endpoint = endpoint
         self.hub = hub
         self.env = {
-            **os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            **os.environ,
+            "HF_ENDPOINT": endpoint,
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_XET": "1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "HF_HOME": str(work / "hf-home"),
         }
         self.env.pop("HF_TOKEN", None)
@@ -129,12 +134,24 @@ class Bench:
     def aria2c(self, files: list[str]) -> Run:
         target = self.fresh("aria2c")
         listing = target / "input.txt"
-        listing.write_text("".join(
-            f"{self.endpoint}/{REPO}/resolve/main/{name}\n  out={name}\n" for name in files
-        ))
-        command = ["aria2c", "-x16", "-s16", "-j8", "-k1M", "--file-allocation=none",
-                   "--console-log-level=error", "--summary-interval=0", "--quiet=true",
-                   "-d", str(target / "out"), "-i", str(listing)]
+        listing.write_text(
+            "".join(f"{self.endpoint}/{REPO}/resolve/main/{name}\n  out={name}\n" for name in files)
+        )
+        command = [
+            "aria2c",
+            "-x16",
+            "-s16",
+            "-j8",
+            "-k1M",
+            "--file-allocation=none",
+            "--console-log-level=error",
+            "--summary-interval=0",
+            "--quiet=true",
+            "-d",
+            str(target / "out"),
+            "-i",
+            str(listing),
+        ]
         return run(command, self.env, self.hub)
 
     def kill_at(self, fraction: float, total: int) -> tuple[float, int]:
@@ -142,8 +159,12 @@ class Bench:
         store = self.fresh("kill-store")
         project, env = self.modelpm_project("kill-project", store)
         self.hub.reset_stats()
-        process = subprocess.Popen([sys.executable, "-m", "modelpm", "sync", "--quiet"],
-                                   env=env, cwd=project, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelpm", "sync", "--quiet"],
+            env=env,
+            cwd=project,
+            stderr=subprocess.DEVNULL,
+        )
         sent = 0
         while process.poll() is None:
             sent = self.hub.stats()["bytes_sent"]
@@ -166,7 +187,7 @@ class Bench:
 
 
 def median(runs: list[Run], key: str = "seconds") -> float:
-    return statistics.median(getattr(r, key) for r in runs)
+    return float(statistics.median(getattr(r, key) for r in runs))
 
 
 def spread(runs: list[Run]) -> str:
@@ -177,8 +198,9 @@ def spread(runs: list[Run]) -> str:
     return f"{median(runs):.2f} s ({low:.2f}–{high:.2f})"
 
 
-def interleave(runs: int, first: Callable[[], Run], second: Callable[[], Run]
-               ) -> tuple[list[Run], list[Run]]:
+def interleave(
+    runs: int, first: Callable[[], Run], second: Callable[[], Run]
+) -> tuple[list[Run], list[Run]]:
     """``runs`` runs of each, alternating: first, second, first, second, …"""
     ones: list[Run] = []
     twos: list[Run] = []
@@ -193,8 +215,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("bench-work"))
     parser.add_argument("--quick", action="store_true", help="tiny repo, one run")
-    parser.add_argument("--skip-throttled-official", action="store_true",
-                        help="the official client takes ~20 s a run under the throttle")
+    parser.add_argument(
+        "--skip-throttled-official",
+        action="store_true",
+        help="the official client takes ~20 s a run under the throttle",
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     work = args.work.resolve()
@@ -203,7 +228,8 @@ def main() -> None:
     files = sorted(path.name for path in repo_folder.iterdir())
     server = subprocess.Popen(
         [sys.executable, "-m", "modelpm.testing", "serve", "--repo", f"{REPO}={repo_folder}"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -212,36 +238,48 @@ def main() -> None:
         bench = Bench(work, endpoint, hub)
         has_aria2c = shutil.which("aria2c") is not None
         rows: list[tuple[str, str, str, str]] = []
-        print(f"repo: {len(files)} files, {total / 1e9:.2f} GB; runs per figure: {runs}",
-              file=sys.stderr)
+        print(
+            f"repo: {len(files)} files, {total / 1e9:.2f} GB; runs per figure: {runs}",
+            file=sys.stderr,
+        )
 
         # Interleaved, so that drift in the machine (a VM's memory, the page cache) falls on
         # both sides alike rather than on whichever ran first.
         cold, official = interleave(runs, bench.modelpm_cold, bench.official)
         ratio = median(cold) / median(official)
-        rows.append((
-            "cold sync, no throttle",
-            f"modelpm {spread(cold)} vs official {spread(official)} "
-            f"(modelpm verifies every byte)", f"{ratio:.2f}×", "≤ 0.7×",
-        ))
+        rows.append(
+            (
+                "cold sync, no throttle",
+                f"modelpm {spread(cold)} vs official {spread(official)} "
+                f"(modelpm verifies every byte)",
+                f"{ratio:.2f}×",
+                "≤ 0.7×",
+            )
+        )
         rss = max(r.max_rss_mb for r in cold)
 
         noop = [bench.modelpm_noop() for _ in range(runs)]
         official_again = [bench.official(fresh=False) for _ in range(runs)]
-        rows.append((
-            "no-op re-sync",
-            f"modelpm {median(noop):.2f} s, {max(r.requests for r in noop)} requests vs "
-            f"official {median(official_again):.2f} s, "
-            f"{max(r.requests for r in official_again)} requests",
-            f"{median(noop) / median(official_again):.2f}×", "0 requests; ≤ 0.5×",
-        ))
+        rows.append(
+            (
+                "no-op re-sync",
+                f"modelpm {median(noop):.2f} s, {max(r.requests for r in noop)} requests vs "
+                f"official {median(official_again):.2f} s, "
+                f"{max(r.requests for r in official_again)} requests",
+                f"{median(noop) / median(official_again):.2f}×",
+                "0 requests; ≤ 0.5×",
+            )
+        )
 
         second, linked = bench.second_project()
-        rows.append((
-            "second project, same store",
-            f"{second.bytes_sent} bytes downloaded; {'hard-linked' if linked else 'copied'}",
-            f"{second.seconds:.2f} s", "0 bytes, linked",
-        ))
+        rows.append(
+            (
+                "second project, same store",
+                f"{second.bytes_sent} bytes downloaded; {'hard-linked' if linked else 'copied'}",
+                f"{second.seconds:.2f} s",
+                "0 bytes, linked",
+            )
+        )
 
         hub.add_fault(Fault("throttle", rate=THROTTLE, times=None))
         if has_aria2c:
@@ -259,18 +297,34 @@ def main() -> None:
             result += f"; {median(throttled) / median(aria):.2f}× aria2c"
         else:
             line += " (aria2c not installed)"
-        rows.append(("cold sync, 50 MB/s per connection", line, result.strip("; "),
-                     "≤ 0.15× official; ≤ 1.2× aria2c"))
+        rows.append(
+            (
+                "cold sync, 50 MB/s per connection",
+                line,
+                result.strip("; "),
+                "≤ 0.15× official; ≤ 1.2× aria2c",
+            )
+        )
 
         killed_at, resent = bench.kill_at(0.6, total)
-        rows.append((
-            "kill -9 during a throttled sync, then sync",
-            f"killed at {killed_at:.0%} of the bytes; the next sync re-sent {resent / 1e6:.0f} MB",
-            f"{resent / total:.0%} of the bytes", "≤ 60%",
-        ))
+        rows.append(
+            (
+                "kill -9 during a throttled sync, then sync",
+                f"killed at {killed_at:.0%} of the bytes; "
+                f"the next sync re-sent {resent / 1e6:.0f} MB",
+                f"{resent / total:.0%} of the bytes",
+                "≤ 60%",
+            )
+        )
         hub.clear_faults()
-        rows.append(("peak RSS of modelpm during the cold sync", f"{rss:.0f} MB", f"{rss:.0f} MB",
-                     "≤ 200 MB"))
+        rows.append(
+            (
+                "peak RSS of modelpm during the cold sync",
+                f"{rss:.0f} MB",
+                f"{rss:.0f} MB",
+                "≤ 200 MB",
+            )
+        )
 
         print("| scenario | measured | result | target |")
         print("|---|---|---|---|")

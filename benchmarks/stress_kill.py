@@ -24,22 +24,28 @@ import time
 from pathlib import Path
 
 from modelpm.hashing import hash_file
-from modelpm.lockfile import Digest
 from modelpm.testing import Fault, TestHub
+from modelpm.values import Digest
 
 MiB = 1024 * 1024
 
 
 def modelpm(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "modelpm", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "modelpm", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def check_store(store: Path) -> int:
     count = 0
     for path in (store / "objects").rglob("*") if (store / "objects").exists() else []:
         if path.is_file():
-            digest = Digest(path.parent.parent.name, path.name)
+            digest = Digest.parse(path.parent.parent.name, path.name)
             if hash_file(path, digest.algorithm) != digest:
                 raise SystemExit(f"corrupt store object {path}")
             count += 1
@@ -54,11 +60,13 @@ def main() -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="modelpm-stress-") as tmp, TestHub() as hub:
         root = Path(tmp)
-        hub.create_repo("acme/w").commit({
-            "a.safetensors": os.urandom(24 * MiB),
-            "b.safetensors": os.urandom(5 * MiB),
-            **{f"cfg/{i}.json": os.urandom(200) for i in range(10)},
-        })
+        hub.create_repo("acme/w").commit(
+            {
+                "a.safetensors": os.urandom(24 * MiB),
+                "b.safetensors": os.urandom(5 * MiB),
+                **{f"cfg/{i}.json": os.urandom(200) for i in range(10)},
+            }
+        )
         hub.add_fault(Fault("throttle", origin="cdn", rate=16 * MiB, times=None))
         project = root / "project"
         project.mkdir()
@@ -74,8 +82,12 @@ def main() -> None:
             shutil.rmtree(project / "models", ignore_errors=True)
             hub.add_fault(Fault("throttle", origin="cdn", rate=16 * MiB, times=None))
             hub.reset_stats()
-            process = subprocess.Popen([sys.executable, "-m", "modelpm", "sync", "--quiet"],
-                                       env=env, cwd=project, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "modelpm", "sync", "--quiet"],
+                env=env,
+                cwd=project,
+                stderr=subprocess.DEVNULL,
+            )
             if trial % 4:  # mostly while bytes flow; now and then at any moment
                 while hub.bytes_sent == 0 and process.poll() is None:
                     time.sleep(0.01)
@@ -100,9 +112,11 @@ def main() -> None:
             if strays:
                 raise SystemExit(f"trial {trial}: left behind: {strays}")
         objects = check_store(store)
-        print(f"{args.trials} trials ({killed} killed mid-run, {finished} finished first) in "
-              f"{time.monotonic() - began:.0f}s: no unverified file visible, {objects} store "
-              "objects all verified, every rerun completed and verified, nothing left behind")
+        print(
+            f"{args.trials} trials ({killed} killed mid-run, {finished} finished first) in "
+            f"{time.monotonic() - began:.0f}s: no unverified file visible, {objects} store "
+            "objects all verified, every rerun completed and verified, nothing left behind"
+        )
 
 
 if __name__ == "__main__":

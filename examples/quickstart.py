@@ -71,7 +71,7 @@ def main() -> None:
         (project / "models.toml").write_text(MANIFEST, encoding="utf-8")
         env = {
             **os.environ,
-            "HF_ENDPOINT": hub.endpoint,            # point modelpm at the local hub
+            "HF_ENDPOINT": hub.endpoint,  # point modelpm at the local hub
             "MODELPM_HOME": str(Path(tmp) / "store"),  # keep the store out of ~
             "HF_HUB_DISABLE_TELEMETRY": "1",
         }

@@ -8,10 +8,19 @@ The library API mirrors the CLI::
     modelpm.verify()               # re-hash what is placed
     modelpm.status()               # one row per model
     modelpm.path("bert")           # Path of a synced model
+
+The names are loaded on first use (PEP 562): ``import modelpm`` costs nothing,
+so the ``modelpm`` command answers a no-op ``sync`` before it loads the rest.
 """
 
-from modelpm.api import LockResult, ModelStatus, SyncResult, lock, path, status, sync, verify
-from modelpm.errors import ModelpmError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelpm.api import LockResult, ModelStatus, SyncResult, lock, path, status, sync, verify
+    from modelpm.errors import ModelpmError
 
 __version__ = "0.1.0"
 
@@ -27,3 +36,13 @@ __all__ = [
     "sync",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ModelpmError":
+        return importlib.import_module("modelpm.errors").ModelpmError
+    if name in __all__:
+        value = getattr(importlib.import_module("modelpm.api"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'modelpm' has no attribute {name!r}")

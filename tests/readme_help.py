@@ -9,8 +9,18 @@ from typer.testing import CliRunner
 from modelpm.cli.main import app
 
 COMMANDS = (
-    (), ("init",), ("add",), ("remove",), ("lock",), ("sync",), ("verify",), ("status",),
-    ("outdated",), ("store", "path"), ("store", "verify"), ("store", "gc"),
+    (),
+    ("init",),
+    ("add",),
+    ("remove",),
+    ("lock",),
+    ("sync",),
+    ("verify",),
+    ("status",),
+    ("outdated",),
+    ("store", "path"),
+    ("store", "verify"),
+    ("store", "gc"),
 )
 
 
@@ -19,8 +29,9 @@ def help_reference() -> str:
     runner = CliRunner()
     blocks = []
     for command in COMMANDS:
-        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100"},
-                               terminal_width=100)
+        result = runner.invoke(
+            app, [*command, "--help"], env={"COLUMNS": "100"}, terminal_width=100
+        )
         assert result.exit_code == 0, result.output
         lines = [line.rstrip() for line in result.stdout.strip("\n").splitlines()]
         blocks.append("$ " + " ".join(("modelpm", *command, "--help")) + "\n" + "\n".join(lines))
@@ -33,8 +44,9 @@ def write_readme(readme: Path) -> None:
     start, end = "<!-- help:begin -->\n", "<!-- help:end -->"
     head, rest = text.split(start, 1)
     _old, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}```text\n{help_reference()}\n```\n{end}{tail}",
-                      encoding="utf-8")
+    readme.write_text(
+        f"{head}{start}```text\n{help_reference()}\n```\n{end}{tail}", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

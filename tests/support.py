@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +65,7 @@ def build_repos(hub: TestHub) -> Repos:
     )
     v1 = tiny.create_tag("v1.0")
     tiny.create_branch("feature/x")
-    dev = tiny.commit(
-        {"model.safetensors": random_bytes(2 * 1024 * 1024, 4)}, branch="feature/x"
-    )
+    dev = tiny.commit({"model.safetensors": random_bytes(2 * 1024 * 1024, 4)}, branch="feature/x")
     tiny.commit({"config.json": b'{"hidden_size": 16}\n'}, message="main moves on")
     squad = hub.create_repo("acme/squad", repo_type="dataset")
     dataset = squad.commit(
@@ -137,6 +137,18 @@ def all_text_under(*folders: Path) -> str:
                 chunks.append(path.read_bytes().decode("latin-1"))
                 chunks.append(os.fspath(path))
     return "\n".join(chunks)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Return as soon as ``condition()`` holds (checked every 10 ms); fail after ``timeout``.
+
+    For waiting on another thread or process; never a fixed sleep standing in for one.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
 
 
 def use_token(hub: TestHub, monkeypatch: pytest.MonkeyPatch, token: str) -> str:

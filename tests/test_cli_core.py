@@ -23,8 +23,9 @@ def ws(tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch) -> Workspa
     return workspace
 
 
-def expected_files(hub: TestHub, repo: str, rev: str, keep: object, repo_type: str = "model"
-                   ) -> dict[str, bytes]:
+def expected_files(
+    hub: TestHub, repo: str, rev: str, keep: object, repo_type: str = "model"
+) -> dict[str, bytes]:
     files = hub.repo(repo, repo_type=repo_type).files(rev)
     return {
         path: item.source.read_bytes() if item.source.is_file() else b""
@@ -47,7 +48,11 @@ def test_lock_pins_commits_and_hashes(ws: Workspace, hub: TestHub) -> None:
     assert dev.commit == repo.resolve("feature/x")
     assert squad.repo_type == "dataset"
     assert [f.path for f in tiny.files] == [
-        "config.json", "model.safetensors", "nested/a.txt", "nested/deep/b.bin", "tokenizer.json",
+        "config.json",
+        "model.safetensors",
+        "nested/a.txt",
+        "nested/deep/b.bin",
+        "tokenizer.json",
     ]
     remote = repo.files("v1.0")
     for item in tiny.files:
@@ -84,7 +89,9 @@ def test_sync_places_exact_plain_files_then_noop_makes_zero_requests(
     result = ws.cli("sync")
     assert result.exit_code == 0, result.stderr
     want_tiny = expected_files(
-        hub, "acme/tiny", "v1.0",
+        hub,
+        "acme/tiny",
+        "v1.0",
         lambda p: p.endswith((".json", ".safetensors")) or p.startswith("nested/"),
     )
     assert ws.files("models/tiny") == want_tiny
@@ -182,10 +189,10 @@ def test_second_project_on_the_same_store_downloads_nothing(
 @pytest.mark.parametrize(
     ("manifest", "message"),
     [
-        ("[models.a]\nrepo = \"acme/tiny\"\ninclude = [\n", "invalid TOML"),
-        ("[models.a]\nrepo = \"acme/tiny\"\nrevsion = \"x\"\n", "unknown key 'revsion'"),
-        ("[models.a]\nrepo = [\"acme/tiny\"]\n", "repo: expected a string, got a list"),
-        ("[models.a]\nrepo = \"acme//tiny\"\n", "'acme//tiny' is not a valid repo id"),
+        ('[models.a]\nrepo = "acme/tiny"\ninclude = [\n', "invalid TOML"),
+        ('[models.a]\nrepo = "acme/tiny"\nrevsion = "x"\n', "unknown key 'revsion'"),
+        ('[models.a]\nrepo = ["acme/tiny"]\n', "repo: expected a string, got a list"),
+        ('[models.a]\nrepo = "acme//tiny"\n', "'acme//tiny' is not a valid repo id"),
     ],
 )
 def test_bad_manifest_exits_2_with_one_clear_line(
@@ -200,7 +207,7 @@ def test_bad_manifest_exits_2_with_one_clear_line(
 
 
 def test_invalid_toml_names_the_line(ws: Workspace) -> None:
-    ws.write("[models.a]\nrepo = \"acme/tiny\"\nrevision = main\n")
+    ws.write('[models.a]\nrepo = "acme/tiny"\nrevision = main\n')
     result = ws.cli("lock")
     assert result.exit_code == 2
     assert "line 3" in result.stderr
@@ -210,12 +217,24 @@ def test_invalid_toml_names_the_line(ws: Workspace) -> None:
     ("entry", "message", "hint", "code"),
     [
         ('repo = "acme/nope"', "acme/nope was not found on", "check the repo id", 1),
-        ('repo = "acme/tiny"\nrevision = "v9"', "revision 'v9' was not found in acme/tiny",
-         "check the branch, tag or commit", 1),
-        ('repo = "acme/tiny"\nrevision = "' + "0" * 40 + '"', "was not found in acme/tiny",
-         "check the branch", 1),
-        ('repo = "acme/tiny"\ninclude = ["*.onnx"]', "select no file of acme/tiny",
-         "loosen the patterns", 2),
+        (
+            'repo = "acme/tiny"\nrevision = "v9"',
+            "revision 'v9' was not found in acme/tiny",
+            "check the branch, tag or commit",
+            1,
+        ),
+        (
+            'repo = "acme/tiny"\nrevision = "' + "0" * 40 + '"',
+            "was not found in acme/tiny",
+            "check the branch",
+            1,
+        ),
+        (
+            'repo = "acme/tiny"\ninclude = ["*.onnx"]',
+            "select no file of acme/tiny",
+            "loosen the patterns",
+            2,
+        ),
     ],
 )
 def test_hub_side_errors_are_one_line_and_a_hint(

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+from huggingface_hub import HfApi, RepoFile, hf_hub_download, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
@@ -123,7 +123,9 @@ def test_api_listing_and_info(tiny: TestHub) -> None:
     api = HfApi(endpoint=tiny.endpoint, token=False)
     repo = tiny.repo("acme/tiny")
     files = {
-        e.path: e for e in api.list_repo_tree("acme/tiny", recursive=True) if hasattr(e, "size")
+        e.path: e
+        for e in api.list_repo_tree("acme/tiny", recursive=True)
+        if isinstance(e, RepoFile)
     }
     source = repo.files("main")
     assert set(files) == set(source)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import random_bytes
+from support import random_bytes, wait_until
 
 from modelpm.errors import GatedRepoError, IntegrityError, Interrupted
 from modelpm.plan.tasks import FileTask
@@ -21,7 +20,7 @@ from modelpm.transfer.engine import Downloader, always
 from modelpm.transfer.http import HttpPool
 from modelpm.transfer.options import TransferOptions
 from modelpm.transfer.retry import RetryPolicy
-from modelpm.values import Digest, RepoRef
+from modelpm.values import Commit, Digest, RepoRef
 
 MiB = 1024 * 1024
 SIZE = 6 * MiB + 123
@@ -47,10 +46,15 @@ def data() -> bytes:
 @pytest.fixture
 def task(hub: TestHub, data: bytes) -> FileTask:
     repo = hub.create_repo("acme/big")
-    commit = repo.commit({"model.safetensors": data, "small.json": b'{"x": 1}'})
+    commit = Commit(repo.commit({"model.safetensors": data, "small.json": b'{"x": 1}'}))
     return FileTask(
-        model="big", source="hf", repo=RepoRef("acme/big"), commit=commit, path="model.safetensors",
-        target="models/big/model.safetensors", size=len(data),
+        model="big",
+        source="hf",
+        repo=RepoRef("acme/big"),
+        commit=commit,
+        path="model.safetensors",
+        target="models/big/model.safetensors",
+        size=len(data),
         digest=Digest("sha256", hashlib.sha256(data).hexdigest()),
     )
 
@@ -107,8 +111,16 @@ def test_large_file_over_several_connections_with_one_resolve(
 def test_small_git_file_streams_from_resolve(
     hub: TestHub, downloader: Downloader, task: FileTask
 ) -> None:
-    small = FileTask(task.model, "hf", task.repo, task.commit, "small.json", "x/small.json", 8,
-                     Digest("git-sha1", hub.repo("acme/big").files()["small.json"].git_sha1))
+    small = FileTask(
+        task.model,
+        "hf",
+        task.repo,
+        task.commit,
+        "small.json",
+        "x/small.json",
+        8,
+        Digest("git-sha1", hub.repo("acme/big").files()["small.json"].git_sha1),
+    )
     assert downloader.fetch(small).read_bytes() == b'{"x": 1}'
     assert [r.status for r in hub.requests] == [200]
 
@@ -123,8 +135,9 @@ def test_broken_connections_resume_without_resending(
     assert hub.bytes_sent < SIZE + 2 * IN_FLIGHT, "only what was lost is sent again"
 
 
-def test_stall_is_cut_and_retried(hub: TestHub, downloader: Downloader, task: FileTask,
-                                  data: bytes) -> None:
+def test_stall_is_cut_and_retried(
+    hub: TestHub, downloader: Downloader, task: FileTask, data: bytes
+) -> None:
     hub.add_fault(Fault("stall", origin="cdn", after_bytes=300_000, seconds=3))
     assert downloader.fetch(task).read_bytes() == data
     # The stalled piece is asked again from its last whole read (4 x 64 KiB in), long
@@ -195,9 +208,7 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
 
     thread = threading.Thread(target=first_run)
     thread.start()
-    deadline = time.monotonic() + 10
-    while hub.bytes_sent < SIZE // 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: hub.bytes_sent >= SIZE // 2, 10, "half the file to be sent")
     cancel.set()
     thread.join()
     assert outcome and isinstance(outcome[0], Interrupted)
@@ -214,9 +225,17 @@ def test_resume_across_runs_sends_only_the_missing_bytes(
 
 def test_gated_file_without_access_is_a_typed_error(hub: TestHub, store: Store) -> None:
     repo = hub.create_repo("acme/gated", gated=True)
-    commit = repo.commit({"w.bin": b"secret weights"})
-    gated = FileTask("g", "hf", RepoRef("acme/gated"), commit, "w.bin", "g/w.bin", 14,
-                     Digest("sha256", hashlib.sha256(b"secret weights").hexdigest()))
+    commit = Commit(repo.commit({"w.bin": b"secret weights"}))
+    gated = FileTask(
+        "g",
+        "hf",
+        RepoRef("acme/gated"),
+        commit,
+        "w.bin",
+        "g/w.bin",
+        14,
+        Digest("sha256", hashlib.sha256(b"secret weights").hexdigest()),
+    )
     with HttpPool(timeout=FAST.stall_timeout) as pool:
         downloader = Downloader(always(HfSource(hub.endpoint, None)), store, pool, FAST)
         with pytest.raises(GatedRepoError, match="acme/gated is gated and no token is set"):

@@ -33,8 +33,12 @@ def test_a_synced_project_is_answered_without_the_cli_or_the_network(
 ) -> None:
     assert ws.cli("sync").exit_code == 0
     hub.reset_stats()
-    for argv in (["sync"], ["sync", "m", "--locked"], ["sync", "--project", str(ws.root), "-q"],
-                 ["sync", "--jobs=3", "--connections", "2", "--frozen", "--offline"]):
+    for argv in (
+        ["sync"],
+        ["sync", "m", "--locked"],
+        ["sync", "--project", str(ws.root), "-q"],
+        ["sync", "--jobs=3", "--connections", "2", "--frozen", "--offline"],
+    ):
         assert answer_noop_sync(argv), argv
     assert hub.request_count == 0
     assert capsys.readouterr().err.splitlines()[0] == "everything is in place (2 files)"
@@ -42,8 +46,16 @@ def test_a_synced_project_is_answered_without_the_cli_or_the_network(
 
 @pytest.mark.parametrize(
     "argv",
-    [["sync", "--help"], ["sync", "--jobs", "0"], ["sync", "-j=2"], ["sync", "--bogus"],
-     ["sync", "--project"], ["status"], [], ["sync", "nope"]],
+    [
+        ["sync", "--help"],
+        ["sync", "--jobs", "0"],
+        ["sync", "-j=2"],
+        ["sync", "--bogus"],
+        ["sync", "--project"],
+        ["status"],
+        [],
+        ["sync", "nope"],
+    ],
 )
 def test_anything_else_goes_to_the_cli(ws: Workspace, argv: list[str]) -> None:
     assert ws.cli("sync").exit_code == 0
@@ -82,8 +94,15 @@ def test_the_installed_command_answers_a_noop_sync(ws: Workspace, hub: TestHub) 
     assert ws.cli("sync").exit_code == 0
     hub.reset_stats()
     env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(ws.store)}
-    done = subprocess.run([sys.executable, "-m", "modelpm", "sync"], cwd=ws.root, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "modelpm", "sync"],
+        cwd=ws.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (done.returncode, done.stderr) == (0, "everything is in place (2 files)\n")
     assert hub.request_count == 0
 

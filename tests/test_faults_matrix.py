@@ -10,11 +10,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, make_workspace, random_bytes
+from support import Workspace, make_workspace, random_bytes, wait_until
 
 from modelpm.testing import Fault, TestHub
 
@@ -49,31 +48,55 @@ SCENARIOS = [
     ("drop at the first byte", [Fault("drop", origin="cdn", after_bytes=0, times=2)], True),
     ("drop near the end", [Fault("drop", origin="cdn", after_bytes=BIG - 10)], True),
     ("reset mid-body", [Fault("reset", origin="cdn", after_bytes=MiB, times=3)], True),
-    ("stall past the timeout",
-     [Fault("stall", origin="cdn", after_bytes=MiB + 1000, seconds=4)], True),
+    (
+        "stall past the timeout",
+        [Fault("stall", origin="cdn", after_bytes=MiB + 1000, seconds=4)],
+        True,
+    ),
     ("throttled link", [Fault("throttle", origin="cdn", rate=4 * MiB, times=None)], True),
-    ("429 with Retry-After",
-     [Fault("status", origin="cdn", status=429, retry_after=0.2, times=2)], True),
-    ("500/502/503 on the API",
-     [Fault("status", origin="hub", path_contains="/api/", status=code) for code in
-      (500, 502, 503)], True),
-    ("503 bursts on /resolve",
-     [Fault("status", origin="hub", path_contains="/resolve/", status=503, times=3)], True),
+    (
+        "429 with Retry-After",
+        [Fault("status", origin="cdn", status=429, retry_after=0.2, times=2)],
+        True,
+    ),
+    (
+        "500/502/503 on the API",
+        [
+            Fault("status", origin="hub", path_contains="/api/", status=code)
+            for code in (500, 502, 503)
+        ],
+        True,
+    ),
+    (
+        "503 bursts on /resolve",
+        [Fault("status", origin="hub", path_contains="/resolve/", status=503, times=3)],
+        True,
+    ),
     ("502 bursts on the CDN", [Fault("status", origin="cdn", status=502, times=3)], True),
     ("expired CDN link", [Fault("expire_cdn", origin="cdn", times=2)], True),
     ("a body one byte short", [Fault("truncate", origin="cdn", times=2)], True),
-    ("server ignores Range",
-     [Fault("ignore_range", times=None), Fault("drop", origin="cdn", after_bytes=MiB)], True),
-    ("flipped byte, every time", [Fault("corrupt", origin="cdn", after_bytes=77, times=None)],
-     False),
+    (
+        "server ignores Range",
+        [Fault("ignore_range", times=None), Fault("drop", origin="cdn", after_bytes=MiB)],
+        True,
+    ),
+    (
+        "flipped byte, every time",
+        [Fault("corrupt", origin="cdn", after_bytes=77, times=None)],
+        False,
+    ),
     ("the CDN keeps failing", [Fault("status", origin="cdn", status=503, times=None)], False),
 ]
 
 
 @pytest.mark.parametrize(("name", "faults", "succeeds"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
 def test_network_fault_matrix(
-    ws: Workspace, hub: TestHub, monkeypatch: pytest.MonkeyPatch, name: str,
-    faults: list[Fault], succeeds: bool,
+    ws: Workspace,
+    hub: TestHub,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    faults: list[Fault],
+    succeeds: bool,
 ) -> None:
     monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "1")
     monkeypatch.setenv("MODELPM_CONNECTIONS", "2")
@@ -105,11 +128,15 @@ def test_ctrl_c_exits_130_and_the_next_run_resumes(ws: Workspace, hub: TestHub) 
     hub.add_fault(Fault("throttle", origin="cdn", rate=MiB, times=None))
     assert ws.cli("lock").exit_code == 0
     env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(ws.store)}
-    process = subprocess.Popen([sys.executable, "-m", "modelpm", "sync"], cwd=ws.root, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while hub.bytes_sent < MiB and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelpm", "sync"],
+        cwd=ws.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until(lambda: hub.bytes_sent >= MiB, 20, "the first MiB to be sent")
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
@@ -164,9 +191,11 @@ def test_store_path_verify_and_gc(
         (lambda t: t.replace("version = 2", "version = 9"), "format version 9 is newer"),
         (lambda t: t.replace("size = ", "size = -", 1), "invalid 'size'"),
         (lambda t: t.replace('commit = "', 'commit = "zz', 1), "40 lowercase hex"),
-        (lambda t: t + t[t.index("[[model]]"):], "appears twice"),
-        (lambda t: t.replace("files = [", "files = [\n  { path = \"x\", size = 1 },", 1),
-         "exactly one of"),
+        (lambda t: t + t[t.index("[[model]]") :], "appears twice"),
+        (
+            lambda t: t.replace("files = [", 'files = [\n  { path = "x", size = 1 },', 1),
+            "exactly one of",
+        ),
     ],
 )
 @pytest.mark.parametrize("flag", ["--locked", "--frozen", ""])

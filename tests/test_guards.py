@@ -22,7 +22,7 @@ from modelpm.store.local import Store
 from modelpm.testing import TestHub
 from modelpm.transfer.engine import Downloader, always
 from modelpm.transfer.http import HttpPool
-from modelpm.values import RepoRef
+from modelpm.values import Commit, RepoRef
 
 MANIFEST = '[models.m]\nrepo = "acme/m"\n'
 FILES = {
@@ -76,9 +76,7 @@ def test_placed_files_carry_the_store_time_so_an_edit_shows(ws: Workspace) -> No
     assert placed.stat().st_mtime_ns != 1_000_000_000
 
 
-@pytest.mark.parametrize(
-    ("link", "target"), [("models/m", "outside"), ("models", "outside")]
-)
+@pytest.mark.parametrize(("link", "target"), [("models/m", "outside"), ("models", "outside")])
 def test_a_dest_that_a_link_leads_out_of_the_project_is_refused(
     ws: Workspace, tmp_path: Path, link: str, target: str
 ) -> None:
@@ -137,8 +135,9 @@ def test_a_lock_with_an_impossible_repo_is_a_usage_error(
 ) -> None:
     assert ws.cli("lock").exit_code == 0
     lock = ws.root / "models.lock"
-    lock.write_text(re.sub(rf'^{field} = ".*"$', f'{field} = "{value}"', lock.read_text(),
-                           flags=re.M))
+    lock.write_text(
+        re.sub(rf'^{field} = ".*"$', f'{field} = "{value}"', lock.read_text(), flags=re.M)
+    )
     for args in (["sync"], ["sync", "--frozen"], ["status"]):
         result = ws.cli(*args)
         assert result.exit_code == 2, (args, result.stderr)
@@ -186,12 +185,10 @@ def test_ctrl_c_does_not_wait_for_another_process_holding_the_object(
     hub: TestHub, tmp_path: Path
 ) -> None:
     data = random_bytes(1000, 3)
-    commit = hub.create_repo("acme/w").commit({"w.bin": data})
+    commit = Commit(hub.create_repo("acme/w").commit({"w.bin": data}))
     store = Store(tmp_path / "store")
     digest = digest_bytes("git-sha1", data)
-    task = FileTask(
-        "w", "hf", RepoRef("acme/w"), commit, "w.bin", "models/w/w.bin", 1000, digest
-    )
+    task = FileTask("w", "hf", RepoRef("acme/w"), commit, "w.bin", "models/w/w.bin", 1000, digest)
     cancel = threading.Event()
     outcome: list[BaseException] = []
 
@@ -236,8 +233,9 @@ def test_bad_environment_values_are_usage_errors(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_hf_hub_offline_means_offline(ws: Workspace, hub: TestHub,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hf_hub_offline_means_offline(
+    ws: Workspace, hub: TestHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert ws.cli("sync").exit_code == 0
     os.remove(ws.root / "models/m/config.json")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

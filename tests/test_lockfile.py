@@ -16,7 +16,7 @@ from modelpm.lockfile import (
     render_lock,
     write_lock,
 )
-from modelpm.values import Digest
+from modelpm.values import Commit, Digest
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -33,7 +33,7 @@ def sample_lock() -> Lock:
                 repo="acme/zeta",
                 repo_type="dataset",
                 revision="v1.0",
-                commit="c" * 40,
+                commit=Commit("c" * 40),
                 fingerprint="sha256:" + "d" * 32,
                 files=(LockedFile("data/train.parquet", 1234, Digest("sha256", SHA)),),
             ),
@@ -43,7 +43,7 @@ def sample_lock() -> Lock:
                 repo="acme/alpha",
                 repo_type="model",
                 revision="feature/x",
-                commit="e" * 40,
+                commit=Commit("e" * 40),
                 fingerprint="sha256:" + "f" * 32,
                 files=(
                     LockedFile("z.json", 2, Digest("git-sha1", GIT)),
@@ -121,11 +121,11 @@ def test_render_is_independent_of_input_order() -> None:
         (lambda t: t.replace("version = 2", "version = 3"), "newer than this modelpm"),
         (lambda t: t.replace("version = 2", ""), "missing or invalid 'version'"),
         (lambda t: t.replace('commit = "' + "c" * 40, 'commit = "' + "C" * 40), "40 lowercase hex"),
-        (lambda t: t.replace("sha256 = \"" + SHA, "sha256 = \"" + SHA[:10]), "64 lowercase hex"),
+        (lambda t: t.replace('sha256 = "' + SHA, 'sha256 = "' + SHA[:10]), "64 lowercase hex"),
         (lambda t: t.replace('repo-type = "dataset"\n', ""), "missing field 'repo-type'"),
         (lambda t: t.replace("size = 1234", "size = -1"), "invalid 'size'"),
-        (lambda t: t.replace("path = \"z.json\"", 'path = "../z.json"'), "'..' part"),
-        (lambda t: t.replace("path = \"z.json\"", 'path = "/etc/z"'), "is absolute"),
+        (lambda t: t.replace('path = "z.json"', 'path = "../z.json"'), "'..' part"),
+        (lambda t: t.replace('path = "z.json"', 'path = "/etc/z"'), "is absolute"),
         (lambda t: t.replace('path = "z.json"', 'path = "we\\"ird ü.txt"'), "listed twice"),
         (lambda t: t.replace("git-sha1 = ", "md5 = ", 1), "exactly one of"),
         (lambda t: t + "\n[[model]]\nname = 3\n", "missing field"),

@@ -17,11 +17,12 @@ from modelpm.manifest import parse_manifest
 from modelpm.manifest.edit import render_table
 from modelpm.paths import is_repo_id
 from modelpm.sources.hf.listing import remote_files
-from modelpm.values import Digest, RepoRef
+from modelpm.values import Commit, Digest, RepoRef
 
 hexes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
-part = st.text(alphabet=string.ascii_letters + string.digits + " _-.éü+=@", min_size=1,
-               max_size=12).filter(lambda p: p not in (".", ".."))
+part = st.text(
+    alphabet=string.ascii_letters + string.digits + " _-.éü+=@", min_size=1, max_size=12
+).filter(lambda p: p not in (".", ".."))
 repo_paths = st.lists(part, min_size=1, max_size=3).map("/".join)
 digests = st.one_of(
     hexes.map(lambda h: Digest("sha256", h)),
@@ -33,8 +34,9 @@ repo_ids = st.from_regex(
     r"([A-Za-z0-9][A-Za-z0-9_.-]{0,8}[A-Za-z0-9]/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,8}[A-Za-z0-9]",
     fullmatch=True,
 ).filter(is_repo_id)
-free_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
-                    min_size=1, max_size=20)
+free_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=20
+)
 
 
 @st.composite
@@ -42,16 +44,20 @@ def locks(draw: st.DrawFn) -> Lock:
     models = []
     for name in draw(st.sets(names, max_size=4)):
         chosen = draw(files)
-        models.append(LockedModel(
-            name=name,
-            source="hf",
-            repo=draw(repo_ids),
-            repo_type=draw(st.sampled_from(["model", "dataset", "space"])),
-            revision=draw(free_text),
-            commit=draw(hexes)[:40],
-            fingerprint="sha256:" + draw(hexes)[:32],
-            files=tuple(LockedFile(path, size, digest) for path, (size, digest) in chosen.items()),
-        ))
+        models.append(
+            LockedModel(
+                name=name,
+                source="hf",
+                repo=draw(repo_ids),
+                repo_type=draw(st.sampled_from(["model", "dataset", "space"])),
+                revision=draw(free_text),
+                commit=Commit(draw(hexes)[:40]),
+                fingerprint="sha256:" + draw(hexes)[:32],
+                files=tuple(
+                    LockedFile(path, size, digest) for path, (size, digest) in chosen.items()
+                ),
+            )
+        )
     return Lock().with_models(models)
 
 
@@ -78,26 +84,34 @@ def test_any_version_1_lock_reads_as_the_same_pins_from_hf(lock: Lock) -> None:
     assert render_lock(old) == render_lock(lock)
 
 
-patterns = st.lists(st.text(alphabet=string.ascii_letters + "*?/._-[]", min_size=1,
-                            max_size=10).filter(str.strip), max_size=3)
+patterns = st.lists(
+    st.text(alphabet=string.ascii_letters + "*?/._-[]", min_size=1, max_size=10).filter(str.strip),
+    max_size=3,
+)
 
 
 @given(
     name=names,
     org=st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,8}[A-Za-z0-9])?", fullmatch=True),
-    revision=st.one_of(st.none(), st.text(alphabet=string.ascii_letters + "/._-", min_size=1,
-                                          max_size=12)),
+    revision=st.one_of(
+        st.none(), st.text(alphabet=string.ascii_letters + "/._-", min_size=1, max_size=12)
+    ),
     include=patterns,
     exclude=patterns,
     repo_type=st.sampled_from(["model", "dataset", "space"]),
 )
 def test_tables_written_by_add_parse_back_to_the_same_model(
-    name: str, org: str, revision: str | None, include: list[str], exclude: list[str],
+    name: str,
+    org: str,
+    revision: str | None,
+    include: list[str],
+    exclude: list[str],
     repo_type: str,
 ) -> None:
     repo = f"{org}/model"
-    text = render_table(name, repo, revision=revision, include=include, exclude=exclude,
-                        repo_type=repo_type)
+    text = render_table(
+        name, repo, revision=revision, include=include, exclude=exclude, repo_type=repo_type
+    )
     (spec,) = parse_manifest(text, Path("models.toml")).models
     assert (spec.name, spec.repo, spec.repo_type) == (name, repo, repo_type)
     assert spec.revision == (revision or "main")

@@ -14,7 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, all_text_under, make_workspace, random_bytes, use_token
+from support import (
+    Workspace,
+    all_text_under,
+    make_workspace,
+    random_bytes,
+    use_token,
+    wait_until,
+)
 
 from modelpm.hashing import hash_file
 from modelpm.testing import Fault, TestHub
@@ -49,7 +56,7 @@ def store_is_consistent(store: Path) -> None:
     objects = store / "objects"
     for path in objects.rglob("*") if objects.exists() else []:
         if path.is_file():
-            digest = Digest(path.parent.parent.name, path.name)
+            digest = Digest.parse(path.parent.parent.name, path.name)
             assert hash_file(path, digest.algorithm) == digest, f"corrupt object {path}"
 
 
@@ -59,10 +66,19 @@ def no_stray_files(dest: Path) -> None:
 
 
 def modelpm_process(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HF_ENDPOINT": ws.hub.endpoint, "MODELPM_HOME": str(ws.store),
-           "MODELPM_CONNECTIONS": "4"}
-    return subprocess.Popen([sys.executable, "-m", "modelpm", *args, "--quiet"], cwd=ws.root,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": ws.hub.endpoint,
+        "MODELPM_HOME": str(ws.store),
+        "MODELPM_CONNECTIONS": "4",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "modelpm", *args, "--quiet"],
+        cwd=ws.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_kill_minus_nine_at_random_moments_never_leaves_a_bad_state(
@@ -81,11 +97,16 @@ def test_kill_minus_nine_at_random_moments_never_leaves_a_bad_state(
         hub.add_fault(Fault("throttle", origin="cdn", rate=8 * MiB, times=None))
         hub.reset_stats()
         process = modelpm_process(ws, "sync")
+        # The moment of the kill is this trial's input, drawn at random (seeded), not a wait
+        # for anything.
         if _trial % 4 == 0:  # any moment from start-up on: lock files, planning, first bytes
             time.sleep(rng.uniform(0.05, 0.6))
         else:  # a moment while bytes flow (12 MiB at 8 MiB/s on one connection)
-            while hub.bytes_sent == 0 and process.poll() is None:
-                time.sleep(0.01)
+            wait_until(
+                lambda p=process: hub.bytes_sent > 0 or p.poll() is not None,  # type: ignore[misc]
+                30,
+                "the first bytes",
+            )
             time.sleep(rng.uniform(0.0, 1.2))
         running = process.poll() is None
         process.send_signal(signal.SIGKILL)
@@ -176,8 +197,13 @@ def test_modified_placed_file_is_restored_even_through_a_hard_link(ws: Workspace
 
 @pytest.mark.parametrize(
     "evil",
-    ["../escape.json", "a/../../escape.json", "dir\\file.json", "tab\there.json",
-     "x" * 300 + ".json"],
+    [
+        "../escape.json",
+        "a/../../escape.json",
+        "dir\\file.json",
+        "tab\there.json",
+        "x" * 300 + ".json",
+    ],
 )
 def test_hostile_paths_from_the_hub_are_refused(ws: Workspace, hub: TestHub, evil: str) -> None:
     hub.create_repo("acme/evil").commit({evil: b"pwned", "ok.json": b"{}"})

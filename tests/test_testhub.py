@@ -20,7 +20,7 @@ def get(
     url: str, headers: dict[str, str] | None = None, method: str = "GET"
 ) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
     try:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         connection.request(method, target, headers=headers or {})

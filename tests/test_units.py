@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from huggingface_hub.utils import filter_repo_objects
+from huggingface_hub.utils._paths import filter_repo_objects
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -101,8 +101,19 @@ def test_chunk_gaps_never_cuts_below_the_minimum() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "../x", "a/../b", "/etc/passwd", "a//b", "a\\b", "nul\x00", "tab\there", "C:/x",
-     "./a", "a/" + "x" * 300],
+    [
+        "",
+        "../x",
+        "a/../b",
+        "/etc/passwd",
+        "a//b",
+        "a\\b",
+        "nul\x00",
+        "tab\there",
+        "C:/x",
+        "./a",
+        "a/" + "x" * 300,
+    ],
 )
 def test_hostile_repo_paths_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
@@ -135,7 +146,7 @@ def test_progress_without_a_terminal_prints_a_line_now_and_then(
     from rich.console import Console
 
     from modelpm.cli import progress as render
-    from modelpm.place.placer import SyncReport
+    from modelpm.place.report import SyncReport
 
     out = io.StringIO()
     reporter = render.ProgressReporter(Console(file=out, force_terminal=False, width=200))
@@ -158,7 +169,7 @@ def test_quiet_progress_prints_nothing() -> None:
     from rich.console import Console
 
     from modelpm.cli import progress as render
-    from modelpm.place.placer import SyncReport
+    from modelpm.place.report import SyncReport
 
     out = io.StringIO()
     reporter = render.ProgressReporter(Console(file=out, force_terminal=True), quiet=True)

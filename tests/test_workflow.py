@@ -37,9 +37,20 @@ def test_init_writes_a_valid_commented_manifest_and_refuses_to_overwrite(ws: Wor
 def test_add_keeps_every_byte_of_a_commented_manifest(ws: Workspace, hub: TestHub) -> None:
     shutil.copy(GOLDEN / "commented.toml", ws.root / "models.toml")
     result = ws.cli(
-        "add", "acme/tiny", "--name", "dev", "--revision", "feature/x",
-        "--include", "*.safetensors", "--include", "config.json", "--exclude", "*.h5",
-        "--dest", "weights/dev",
+        "add",
+        "acme/tiny",
+        "--name",
+        "dev",
+        "--revision",
+        "feature/x",
+        "--include",
+        "*.safetensors",
+        "--include",
+        "config.json",
+        "--exclude",
+        "*.h5",
+        "--dest",
+        "weights/dev",
     )
     assert result.exit_code == 0, result.stderr
     assert (ws.root / "models.toml").read_text() == (GOLDEN / "commented.add.toml").read_text()
@@ -67,8 +78,10 @@ def test_add_default_name_and_no_sync(ws: Workspace) -> None:
     ws.write("")
     result = ws.cli("add", "acme/squad", "--repo-type", "dataset", "--no-sync")
     assert result.exit_code == 0, result.stderr
-    assert '[models.squad]\nrepo = "acme/squad"\nrepo-type = "dataset"\n' in (
-        ws.root / "models.toml").read_text()
+    assert (
+        '[models.squad]\nrepo = "acme/squad"\nrepo-type = "dataset"\n'
+        in (ws.root / "models.toml").read_text()
+    )
     assert not (ws.root / "models/squad").exists()
 
 
@@ -100,8 +113,12 @@ def test_unchanged_entries_make_no_request_and_reordering_is_not_a_change(
     lock_bytes = (ws.root / "models.lock").read_bytes()
     blocks = MANIFEST.split("\n\n")
     reordered = "\n\n".join([blocks[0], blocks[1], blocks[3], blocks[2]]) + "\n# a new comment\n"
-    ws.write(reordered.replace('include = ["*.json", "*.safetensors", "nested/"]',
-                               'include = ["nested/", "*.safetensors", "*.json"]'))
+    ws.write(
+        reordered.replace(
+            'include = ["*.json", "*.safetensors", "nested/"]',
+            'include = ["nested/", "*.safetensors", "*.json"]',
+        )
+    )
     hub.reset_stats()
     assert ws.cli("lock").exit_code == 0
     assert ws.cli("lock", "--check").exit_code == 0
@@ -170,8 +187,9 @@ def test_sync_modes_against_fresh_stale_and_missing_locks(
     assert result.exit_code == exit_code, result.stderr
     assert message in result.stderr
     if exit_code != 0 or "--frozen" in flags:
-        after = (ws.root / "models.lock").read_bytes() if (ws.root / "models.lock").exists() \
-            else None
+        after = (
+            (ws.root / "models.lock").read_bytes() if (ws.root / "models.lock").exists() else None
+        )
         assert after == before, "no silent re-lock"
 
 
@@ -210,8 +228,9 @@ def test_sync_by_name_and_removal_of_files_the_lock_dropped(ws: Workspace) -> No
     assert ws.cli("sync", "squad").exit_code == 0
     assert (ws.root / "models/squad").exists() and not (ws.root / "models/tiny").exists()
     assert ws.cli("sync").exit_code == 0
-    ws.write(MANIFEST.replace('include = ["*.json", "*.safetensors", "nested/"]',
-                              'include = ["*.json"]'))
+    ws.write(
+        MANIFEST.replace('include = ["*.json", "*.safetensors", "nested/"]', 'include = ["*.json"]')
+    )
     assert ws.cli("sync").exit_code == 0
     assert sorted(ws.files("models/tiny")) == ["config.json", "tokenizer.json"]
     assert not (ws.root / "models/tiny/nested").exists(), "emptied folders go too"
@@ -225,8 +244,18 @@ def test_json_outputs_are_stable(ws: Workspace) -> None:
     assert ws.cli("sync").exit_code == 0
     status = json.loads(ws.cli("status", "--json").stdout)
     assert [row["name"] for row in status] == ["tiny", "tiny-dev", "squad"]
-    assert set(status[0]) == {"name", "repo", "repo_type", "revision", "commit", "files", "size",
-                              "dest", "state", "missing"}
+    assert set(status[0]) == {
+        "name",
+        "repo",
+        "repo_type",
+        "revision",
+        "commit",
+        "files",
+        "size",
+        "dest",
+        "state",
+        "missing",
+    }
     assert status[0]["state"] == "synced" and status[0]["missing"] == 0
     (ws.root / "models/tiny/config.json").unlink()
     partly = json.loads(ws.cli("status", "--json").stdout)[0]
@@ -237,12 +266,21 @@ def test_json_outputs_are_stable(ws: Workspace) -> None:
     assert set(report["models"][0]) == {"name", "dest", "ok", "missing", "modified", "unexpected"}
     rows = json.loads(ws.cli("outdated", "--json").stdout)
     assert [row["name"] for row in rows] == ["tiny", "tiny-dev", "squad"]
-    assert set(rows[0]) == {"name", "repo", "revision", "locked_commit", "current_commit",
-                            "locked_date", "current_date", "outdated"}
+    assert set(rows[0]) == {
+        "name",
+        "repo",
+        "revision",
+        "locked_commit",
+        "current_commit",
+        "locked_date",
+        "current_date",
+        "outdated",
+    }
 
 
-def test_project_discovery_upward_and_explicit(ws: Workspace, monkeypatch: pytest.MonkeyPatch
-                                               ) -> None:
+def test_project_discovery_upward_and_explicit(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws.write(MANIFEST)
     deep = ws.root / "src" / "pkg"
     deep.mkdir(parents=True)

@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from modelpm.cli.common import human_size, plural
-from modelpm.place.placer import SyncReport
+from modelpm.place.report import SyncReport
 
 LARGE_FILE = 32 * 1024 * 1024
 PLAIN_INTERVAL = 5.0

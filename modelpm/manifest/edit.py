@@ -14,8 +14,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import tomlkit
-
 from modelpm import tomlcompat
 from modelpm.errors import ManifestError
 from modelpm.fs.atomic import atomic_write_text
@@ -64,6 +62,8 @@ def render_table(
     repo_type: str = "model",
 ) -> str:
     """The TOML text of one ``[models.<name>]`` table, keys in the documented order."""
+    import tomlkit  # only `add` renders; the no-op path never loads it
+
     table = tomlkit.table()
     table.add("repo", repo)
     if repo_type != "model":

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from modelpm.errors import Interrupted, ModelpmError, OfflineError
 from modelpm.fs.cleanup import remove_temp_files
-from modelpm.place.placer import Placer, SyncReport
+from modelpm.place.placer import Placer
+from modelpm.place.report import SyncReport
 from modelpm.plan.planner import SyncPlan
 from modelpm.plan.tasks import FileTask
 from modelpm.progress import NullReporter, Reporter
@@ -137,14 +138,18 @@ MAX_NAMED = 20  # files named in the message; every one is in the error's ``fail
 def combined_error(failures: list[tuple[str, BaseException]]) -> BaseException:
     """One error for a run in which files failed, naming every failed file.
 
-    One failure is its own error. Several are the first one's error (its class, message,
-    hint and exit code) with every failed file named after it (``… (3 files failed: m/a,
-    m/b, m/c)``); each file's own error is in ``failures``.
+    One failure is its own error. Several are the error of the first failed file by
+    name (its class, message, hint and exit code) with every failed file named after it
+    (``… (3 files failed: m/a, m/b, m/c)``); each file's own error is in ``failures``.
     """
     strange = next((exc for _, exc in failures if not isinstance(exc, ModelpmError)), None)
     if strange is not None:
         return strange  # a bug, not a failure a user can act on: show it as it is
-    named = [(label, exc) for label, exc in failures if isinstance(exc, ModelpmError)]
+    # By file name, not by the order threads happened to fail in: the same run, the same line.
+    named = sorted(
+        ((label, exc) for label, exc in failures if isinstance(exc, ModelpmError)),
+        key=lambda item: item[0],
+    )
     first = named[0][1]
     if len(named) == 1:
         return first

@@ -21,20 +21,10 @@ from modelpm.fs.errors import storage_errors
 from modelpm.hashing import hash_file
 from modelpm.paths import outside_of
 from modelpm.place.links import place_file
+from modelpm.place.report import SyncReport
 from modelpm.plan.tasks import FileTask
 from modelpm.project.state import PlacedFile, State
 from modelpm.store.local import Store
-
-
-@dataclass
-class SyncReport:
-    downloaded: int = 0
-    downloaded_bytes: int = 0
-    linked: int = 0
-    copied: int = 0
-    kept: int = 0
-    removed: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

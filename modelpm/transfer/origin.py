@@ -17,7 +17,6 @@ against the lock before anything enters the store.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -125,6 +124,8 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # rare, and it pulls in socket: not on the no-op path
+
         try:
             when = email.utils.parsedate_to_datetime(value).timestamp()
         except (TypeError, ValueError):

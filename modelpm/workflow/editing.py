@@ -19,7 +19,7 @@ from modelpm.lockfile.model import LockedModel
 from modelpm.manifest.edit import add_model, init_manifest, remove_model, render_table
 from modelpm.manifest.model import MANIFEST_NAME
 from modelpm.place.apply import apply_sync
-from modelpm.place.placer import SyncReport
+from modelpm.place.report import SyncReport
 from modelpm.plan.planner import plan_sync
 from modelpm.plan.tasks import wanted_files
 from modelpm.progress import Reporter

@@ -9,6 +9,7 @@ changes for another reason); ``--check`` and the rules of ``sync
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
 from modelpm.errors import LockfileError, StaleLockError
@@ -20,11 +21,12 @@ from modelpm.project.session import (
     open_view,
     project_session,
 )
-from modelpm.resolve.resolver import lock_project
 from modelpm.resolve.staleness import staleness
-from modelpm.sources.base import Source
 from modelpm.values import SourceKind
 from modelpm.workflow.results import LockResult
+
+if TYPE_CHECKING:
+    from modelpm.sources.base import Source
 
 
 def lock(
@@ -61,6 +63,8 @@ def lock_in_session(
     session: ProjectSession, *, upgrade: bool = False, upgrade_models: Sequence[str] = ()
 ) -> LockResult:
     """Resolve what is stale (or asked to upgrade) and write the lock if it changed."""
+    from modelpm.resolve.resolver import lock_project  # a no-op sync resolves nothing
+
     previous = session.lock
     stale = staleness(session.manifest, previous)
     session.manifest.check_names(upgrade_models)

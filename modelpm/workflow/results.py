@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelpm.lockfile.model import Lock
-from modelpm.place.placer import SyncReport
+from modelpm.place.report import SyncReport
 from modelpm.plan.planner import SyncPlan
 from modelpm.resolve.staleness import Staleness
 from modelpm.values import RepoType, StatusState

@@ -13,14 +13,14 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
 from modelpm.errors import LockfileError, StaleLockError
 from modelpm.fs.cleanup import remove_temp_files
 from modelpm.lockfile.io import LOCK_NAME
 from modelpm.lockfile.model import Lock
-from modelpm.place.apply import apply_sync
-from modelpm.place.placer import SyncReport
+from modelpm.place.report import SyncReport
 from modelpm.plan.planner import InStore, SyncPlan, nothing_in_store, plan_sync
 from modelpm.plan.tasks import wanted_files
 from modelpm.progress import Reporter
@@ -32,13 +32,15 @@ from modelpm.project.session import (
     project_session,
 )
 from modelpm.project.state import State
-from modelpm.sources.base import Source
-from modelpm.transfer.engine import Downloader
-from modelpm.transfer.origin import Origin, Wanted
-from modelpm.transfer.transport import Transport
 from modelpm.values import SourceKind
 from modelpm.workflow.locking import lock_in_session, usable_lock
 from modelpm.workflow.results import SyncResult
+
+if TYPE_CHECKING:  # loaded only when there is work: the no-op answer needs none of them
+    from modelpm.sources.base import Source
+    from modelpm.transfer.engine import Downloader
+    from modelpm.transfer.origin import Origin, Wanted
+    from modelpm.transfer.transport import Transport
 
 
 def sync(
@@ -94,6 +96,8 @@ def sync_in_session(
     transport: Transport | None = None,
 ) -> SyncResult:
     """Sync ``names`` (all when empty) within ``session``; re-lock first if stale and allowed."""
+    from modelpm.place.apply import apply_sync
+
     current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
     lock_result = None
     if current is None:
@@ -133,6 +137,8 @@ def sync_in_session(
 def _downloader(
     session: ProjectSession, reporter: Reporter | None, transport: Transport | None
 ) -> Iterator[Downloader]:
+    from modelpm.transfer.engine import Downloader
+
     options = session.config.transfer
 
     def origins(wanted: Wanted) -> tuple[Origin, ...]:

@@ -57,9 +57,33 @@ HANDLED: dict[str, str] = {
     "HfHubHTTPError": "status",
     "OfflineModeIsEnabled": "offline",
     "HFValidationError": "not-a-hub",  # a repo id or revision the client refuses
-    # httpx2
-    "TransportError": "network",
-    "RequestError": "not-a-hub",  # DecodingError, TooManyRedirects
+    # httpx2: every way a connection fails
+    **{
+        name: "network"
+        for name in (
+            "TransportError",
+            "NetworkError",
+            "ConnectError",
+            "ReadError",
+            "WriteError",
+            "CloseError",
+            "TimeoutException",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "WriteTimeout",
+            "PoolTimeout",
+            "ProtocolError",
+            "LocalProtocolError",
+            "RemoteProtocolError",
+            "ProxyError",
+            "UnsupportedProtocol",
+            "SSEError",
+        )
+    },
+    # httpx2: an answer that is not a hub's
+    "RequestError": "not-a-hub",
+    "DecodingError": "not-a-hub",
+    "TooManyRedirects": "not-a-hub",
 }
 NOT_MET: dict[str, str] = {
     name: "raised only by parts of huggingface_hub modelpm never calls"
