@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelpm.errors import UsageError
 from modelpm.manifest.model import Settings
 from modelpm.sources.endpoints import ENDPOINTS
-from modelpm.transfer.options import TransferOptions
 from modelpm.values import SourceKind
+
+if TYPE_CHECKING:
+    from modelpm.transfer.options import TransferOptions
 
 DEFAULT_JOBS = 8
 _TRUE = ("1", "ON", "YES", "TRUE")
@@ -51,9 +54,24 @@ class Config:
     store_root: Path
     endpoints: Mapping[SourceKind, str]
     jobs: int = DEFAULT_JOBS
+    connections: int | None = None  # per large file, when set
+    stall_timeout: float | None = None  # seconds without a byte, when set
     retry_delay: float | None = None  # the first delay before a retry, when set
     offline: bool = False  # the environment asks for no network (HF_HUB_OFFLINE)
-    transfer: TransferOptions = field(default_factory=TransferOptions)
+
+    @property
+    def transfer(self) -> TransferOptions:
+        """The transfer engine's knobs: its defaults, then what this run set."""
+        from modelpm.transfer.options import TransferOptions  # not on the no-op path
+
+        options = TransferOptions()
+        if self.connections is not None:
+            options = replace(options, connections=self.connections)
+        if self.stall_timeout is not None:
+            options = replace(options, stall_timeout=self.stall_timeout)
+        if self.retry_delay is not None:
+            options = replace(options, retry=replace(options.retry, backoff=self.retry_delay))
+        return options
 
 
 def build_config(
@@ -72,23 +90,17 @@ def build_config(
     connections = overrides.connections or _whole(env, "MODELPM_CONNECTIONS")
     stall = _seconds(env, "MODELPM_STALL_TIMEOUT")
     retry_delay = _seconds(env, "MODELPM_RETRY_DELAY")
-    transfer = TransferOptions()
-    if connections is not None:
-        transfer = replace(transfer, connections=connections)
-    if stall is not None:
-        transfer = replace(transfer, stall_timeout=stall)
-    if retry_delay is not None:
-        transfer = replace(transfer, retry=replace(transfer.retry, backoff=retry_delay))
     return Config(
         store_root=_store_root(settings, project_root, overrides, env).resolve(),
         endpoints=_endpoints(settings, overrides, env),
         jobs=jobs or DEFAULT_JOBS,
+        connections=connections,
+        stall_timeout=stall,
         retry_delay=retry_delay,
         offline=any(
             env.get(name, "").strip().upper() in _TRUE
             for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
         ),
-        transfer=transfer,
     )
 
 

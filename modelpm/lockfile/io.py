@@ -10,10 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from modelpm.errors import LockfileError
-from modelpm.fs.atomic import atomic_write_text
 from modelpm.lockfile.model import Lock
 from modelpm.lockfile.parse import parse_lock
-from modelpm.lockfile.render import render_lock
 
 LOCK_NAME = "models.lock"
 
@@ -34,6 +32,10 @@ def write_lock(path: Path, lock: Lock, previous: Lock | None = None) -> bool:
     or the file already holds exactly its text; return whether it was written."""
     if lock.same_content(previous):
         return False
+    # Imported here: reading a lock (all a no-op sync does) needs neither.
+    from modelpm.fs.atomic import atomic_write_text
+    from modelpm.lockfile.render import render_lock
+
     text = render_lock(lock)
     try:
         if path.read_text(encoding="utf-8") == text:

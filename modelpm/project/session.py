@@ -28,17 +28,16 @@ from modelpm.errors import ManifestError
 from modelpm.fs.errors import storage_errors
 from modelpm.lockfile.io import read_lock, write_lock
 from modelpm.lockfile.model import Lock
-from modelpm.manifest.edit import write_manifest
 from modelpm.manifest.model import MANIFEST_NAME, Manifest
 from modelpm.manifest.parse import load_manifest
 from modelpm.paths import outside_of
 from modelpm.project.layout import Project, find_project
 from modelpm.project.state import State, read_state, write_state
-from modelpm.store.local import Store
 from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
     from modelpm.sources.base import Source
+    from modelpm.store.local import Store
 
 PathLike = str | os.PathLike[str]
 SourceOpener = Callable[[SourceKind, Config], "Source"]
@@ -47,7 +46,9 @@ SourceOpener = Callable[[SourceKind, Config], "Source"]
 def _open_source(kind: SourceKind, config: Config) -> Source:
     from modelpm.sources.catalog import open_source  # a hub client is loaded only when used
 
-    return open_source(kind, config)
+    return open_source(
+        kind, config.endpoints[kind], offline=config.offline, retry_delay=config.retry_delay
+    )
 
 
 @dataclass
@@ -70,6 +71,8 @@ class ProjectView:
 
     @property
     def store(self) -> Store:
+        from modelpm.store.local import Store  # the no-op answer never opens the store
+
         return Store(self.config.store_root)
 
     @property
@@ -127,6 +130,8 @@ class ProjectSession(ProjectView):
 
     def write_manifest(self, text: str, manifest: Manifest) -> None:
         """Replace models.toml with ``text`` (parsed: ``manifest``); once per session."""
+        from modelpm.manifest.edit import write_manifest
+
         assert not self.manifest_written, "models.toml is written at most once per session"
         write_manifest(self.project.manifest_path, text)
         self.manifest = manifest

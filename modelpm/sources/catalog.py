@@ -14,21 +14,24 @@ from typing import TYPE_CHECKING
 from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
-    from modelpm.config import Config
     from modelpm.sources.base import Source
 
 
-def open_source(kind: SourceKind, config: Config) -> Source:
-    """The source of ``kind`` as this run's configuration says (endpoint, token, retries)."""
+def open_source(
+    kind: SourceKind, endpoint: str, *, offline: bool = False, retry_delay: float | None = None
+) -> Source:
+    """The source of ``kind`` at ``endpoint``, with its own token and API retries.
+
+    ``offline`` (the environment forbids the network) makes opening it the error, so a
+    command that needs a source says so before any request.
+    """
     if kind == "hf":
         from modelpm.sources.hf.errors import offline_error
         from modelpm.sources.hf.source import API_RETRIES, HfSource
         from modelpm.sources.hf.token import find_token
 
-        if config.offline:
+        if offline:
             raise offline_error()
-        retry = API_RETRIES
-        if config.retry_delay is not None:
-            retry = replace(retry, backoff=config.retry_delay)
-        return HfSource(config.endpoints[kind], find_token(), retry=retry)
+        retry = API_RETRIES if retry_delay is None else replace(API_RETRIES, backoff=retry_delay)
+        return HfSource(endpoint, find_token(), retry=retry)
     raise AssertionError(f"unknown source {kind!r}")  # pragma: no cover - Literal is closed

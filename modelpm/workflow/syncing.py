@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
 from modelpm.errors import LockfileError, StaleLockError
-from modelpm.fs.cleanup import remove_temp_files
 from modelpm.lockfile.io import LOCK_NAME
 from modelpm.lockfile.model import Lock
 from modelpm.place.report import SyncReport
@@ -96,6 +95,7 @@ def sync_in_session(
     transport: Transport | None = None,
 ) -> SyncResult:
     """Sync ``names`` (all when empty) within ``session``; re-lock first if stale and allowed."""
+    from modelpm.fs.cleanup import remove_temp_files
     from modelpm.place.apply import apply_sync
 
     current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
