@@ -38,37 +38,29 @@ def status_rows(view: ProjectView) -> list[ModelStatus]:
     for spec in view.manifest.models:
         model = current.get(spec.name) if current else None
         if model is None:
-            rows.append(
-                ModelStatus(
-                    spec.name,
-                    spec.repo,
-                    spec.repo_type,
-                    spec.revision,
-                    None,
-                    0,
-                    0,
-                    spec.dest,
-                    "not-locked",
-                    0,
-                )
-            )
+            rows.append(_row(spec, None, "not-locked", 0))
             continue
         missing = _missing(view, spec, model)
-        rows.append(
-            ModelStatus(
-                spec.name,
-                spec.repo,
-                spec.repo_type,
-                spec.revision,
-                model.commit,
-                len(model.files),
-                model.total_size,
-                spec.dest,
-                _state(spec.name in stale.changed, missing, len(model.files)),
-                missing,
-            )
-        )
+        state = _state(spec.name in stale.changed, missing, len(model.files))
+        rows.append(_row(spec, model, state, missing))
     return rows
+
+
+def _row(
+    spec: ModelSpec, model: LockedModel | None, state: StatusState, missing: int
+) -> ModelStatus:
+    return ModelStatus(
+        name=spec.name,
+        repo=spec.repo,
+        repo_type=spec.repo_type,
+        revision=spec.revision,
+        commit=model.commit if model else None,
+        files=len(model.files) if model else 0,
+        size=model.total_size if model else 0,
+        dest=spec.dest,
+        state=state,
+        missing=missing,
+    )
 
 
 def _missing(view: ProjectView, spec: ModelSpec, model: LockedModel) -> int:
