@@ -138,11 +138,12 @@ def _downloader(
     session: ProjectSession, reporter: Reporter | None, transport: Transport | None
 ) -> Iterator[Downloader]:
     from modelpm.transfer.engine import Downloader
+    from modelpm.workflow.origins import origins_for
 
     options = session.config.transfer
 
     def origins(wanted: Wanted) -> tuple[Origin, ...]:
-        return (session.source(wanted.source),)
+        return origins_for(session, wanted)
 
     if transport is not None:
         yield Downloader(origins, session.store, transport, options, reporter)
