@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from modelpm.errors import UsageError
 from modelpm.manifest.model import Settings
 from modelpm.sources.endpoints import ENDPOINTS
-from modelpm.values import SourceKind
+from modelpm.urls import endpoint_problem, shown
+from modelpm.values import LinkMode, SourceKind
 
 if TYPE_CHECKING:
     from modelpm.transfer.options import TransferOptions
@@ -58,6 +59,7 @@ class Config:
     stall_timeout: float | None = None  # seconds without a byte, when set
     retry_delay: float | None = None  # the first delay before a retry, when set
     offline: bool = False  # the environment asks for no network (HF_HUB_OFFLINE)
+    link: LinkMode = "hardlink"  # how files reach destinations ([settings] link)
 
     @property
     def transfer(self) -> TransferOptions:
@@ -88,7 +90,7 @@ def build_config(
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     connections = overrides.connections or _whole(env, "MODELPM_CONNECTIONS")
-    stall = _seconds(env, "MODELPM_STALL_TIMEOUT")
+    stall = _seconds(env, "MODELPM_STALL_TIMEOUT", positive=True)
     retry_delay = _seconds(env, "MODELPM_RETRY_DELAY")
     return Config(
         store_root=_store_root(settings, project_root, overrides, env).resolve(),
@@ -97,6 +99,7 @@ def build_config(
         connections=connections,
         stall_timeout=stall,
         retry_delay=retry_delay,
+        link=settings.link,
         offline=any(
             env.get(name, "").strip().upper() in _TRUE
             for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -124,8 +127,16 @@ def _endpoints(
     in_file: dict[SourceKind, str | None] = {"hf": settings.endpoint}
     endpoints: dict[SourceKind, str] = {}
     for kind, rule in ENDPOINTS.items():
-        from_env = next((env[name] for name in rule.env if env.get(name)), None)
-        chosen = configured[kind] or from_env or in_file[kind] or rule.default
+        named = next(((name, env[name]) for name in rule.env if env.get(name)), None)
+        chosen = configured[kind] or (named[1] if named else None) or in_file[kind] or rule.default
+        problem = endpoint_problem(chosen)
+        if problem is not None:
+            where = named[0] if named and chosen == named[1] else "the endpoint"
+            raise UsageError(
+                f"{where} {shown(chosen)!r} {problem}",
+                hint=f"set it like {rule.default!r}; a token goes in the source's token "
+                "variable (HF_TOKEN), never in the URL",
+            )
         endpoints[kind] = chosen.rstrip("/")
     return endpoints
 
@@ -140,8 +151,8 @@ def _whole(env: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-def _seconds(env: Mapping[str, str], name: str) -> float | None:
-    """A non-negative number of seconds, or None when unset."""
+def _seconds(env: Mapping[str, str], name: str, *, positive: bool = False) -> float | None:
+    """A number of seconds (more than 0 if ``positive``, else at least 0), or None when unset."""
     raw = env.get(name, "").strip()
     if not raw:
         return None
@@ -149,6 +160,7 @@ def _seconds(env: Mapping[str, str], name: str) -> float | None:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise UsageError(f"{name} must be a number of seconds, not {raw!r}")
+    if not value >= 0 or value == float("inf") or (positive and value == 0):
+        least = "more than 0" if positive else "0 or more"
+        raise UsageError(f"{name} must be a number of seconds ({least}), not {raw!r}")
     return value

@@ -8,7 +8,9 @@ order, one block at a time, and never need the whole file in memory.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -34,19 +36,29 @@ def new_hasher(algorithm: HashAlgorithm, size: int) -> Hasher:
     raise ValueError(f"unknown hash algorithm {algorithm!r}")
 
 
-def hash_file(path: Path, algorithm: HashAlgorithm) -> Digest:
-    """Hash a file on disk with ``algorithm``, streaming in large blocks."""
-    with path.open("rb") as handle:
-        size = path.stat().st_size
-        hasher = new_hasher(algorithm, size)
-        buffer = bytearray(BLOCK_SIZE)
-        view = memoryview(buffer)
-        while True:
-            count = handle.readinto(buffer)
-            if not count:
-                break
-            hasher.update(view[:count])
+def hash_fd(fd: int, algorithm: HashAlgorithm, size: int) -> Digest:
+    """Hash the ``size`` bytes of an open file from its start, streaming in large blocks."""
+    hasher = new_hasher(algorithm, size)
+    buffer = bytearray(BLOCK_SIZE)
+    view = memoryview(buffer)
+    offset = 0
+    while offset < size:
+        count = os.preadv(fd, [view[: min(BLOCK_SIZE, size - offset)]], offset)
+        if count <= 0:
+            raise OSError(errno.EIO, "the file is shorter than its size")
+        hasher.update(view[:count])
+        offset += count
     return Digest(algorithm, hasher.hexdigest())
+
+
+def hash_file(path: Path, algorithm: HashAlgorithm) -> Digest:
+    """Hash a file on disk with ``algorithm``; a symbolic link is refused (OSError), not
+    followed: what is hashed is what sits at that name."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return hash_fd(fd, algorithm, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
 
 
 def digest_bytes(algorithm: HashAlgorithm, data: bytes) -> Digest:

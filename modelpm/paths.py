@@ -10,10 +10,16 @@ file systems we target allow.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 MAX_PART_BYTES = 255
 MAX_PATH_BYTES = 4096
+# Larger than any file a hub serves (256 TiB), small enough for every size arithmetic and
+# file-system call: a listing or lock claiming more is refused, not carried to a crash.
+MAX_FILE_SIZE = 1 << 48
+# Folder names that belong to tools, never to a model: git runs what `.git/config` says.
+RESERVED_PARTS = frozenset({".git"})
 # The Hub's own rule: letters, digits, '-', '_', '.'; no '--' or '..'; '-' and
 # '.' never first or last; at most 96 characters; an optional 'org/' prefix.
 _REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
@@ -41,11 +47,46 @@ def check_repo_path(path: str) -> str:
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"file path {shown} has an empty, '.' or '..' part")
+    if any(part.lower() in RESERVED_PARTS for part in parts):
+        raise ValueError(f"file path {shown} is inside a .git folder")
     if len(path.encode()) > MAX_PATH_BYTES or any(
         len(part.encode()) > MAX_PART_BYTES for part in parts
     ):
         raise ValueError(f"file path {shown} is too long")
     return path
+
+
+def check_size(size: object, path: str) -> int:
+    """Return ``size`` if it is a plausible file size; raise ValueError otherwise."""
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_FILE_SIZE:
+        raise ValueError(f"file {path!r} has an invalid size")
+    return size
+
+
+class TreeError(ValueError):
+    """Paths that no folder can hold at once: ``str()`` reads "'a' twice" or "'a' both as a
+    file and as a folder"."""
+
+    def __init__(self, path: str, how: str) -> None:
+        super().__init__(f"{path!r} {how}")
+        self.path = path
+        self.how = how
+
+
+def check_tree(paths: Iterable[str]) -> None:
+    """Raise :class:`TreeError` if a path is listed twice, or as a file and as a folder at
+    once (``a`` and ``a/b.json``: the lock could never be placed)."""
+    seen: set[str] = set()
+    folders: set[str] = set()
+    for path in paths:
+        if path in seen:
+            raise TreeError(path, "twice")
+        seen.add(path)
+        parts = path.split("/")
+        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
+    clash = next((path for path in sorted(seen) if path in folders), None)
+    if clash is not None:
+        raise TreeError(clash, "both as a file and as a folder")
 
 
 def join_inside(root: Path, repo_path: str) -> Path:
@@ -59,8 +100,11 @@ def outside_of(root: Path, path: Path) -> Path | None:
     Manifest and hub paths are checked as text; this is the check on disk, for a link a
     user (or anyone with write access to the project) put in a destination's way.
     """
-    real_root = root.resolve()
-    real = path.resolve()
+    try:
+        real_root = root.resolve()
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: it leads nowhere we may write
+        return path
     if real == real_root or real_root in real.parents:
         return None
     return real

@@ -35,6 +35,10 @@ STATES: Final[tuple[StatusState, ...]] = (
     "lock-stale",
 )
 
+# How files reach destinations ([settings] link): the store's inode, a clone, or a copy.
+LinkMode = Literal["hardlink", "reflink", "copy"]
+LINK_MODES: Final[tuple[LinkMode, ...]] = ("hardlink", "reflink", "copy")
+
 Commit = NewType("Commit", str)
 """A full commit id: 40 lowercase hex digits."""
 
@@ -57,6 +61,10 @@ def is_repo_type(value: object) -> TypeGuard[RepoType]:
 
 def is_source_kind(value: object) -> TypeGuard[SourceKind]:
     return value in SOURCE_KINDS
+
+
+def is_link_mode(value: object) -> TypeGuard[LinkMode]:
+    return value in LINK_MODES
 
 
 @dataclass(frozen=True, order=True)

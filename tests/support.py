@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,3 +158,43 @@ def use_token(hub: TestHub, monkeypatch: pytest.MonkeyPatch, token: str) -> str:
     hub.add_token(token)
     monkeypatch.setenv("HF_TOKEN", token)
     return token
+
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="mounts a file system (CI runs the suite as root)"
+)
+
+
+@contextlib.contextmanager
+def mounted(
+    folder: Path,
+    kind: str = "tmpfs",
+    *,
+    size_mb: int = 64,
+    read_only: bool = False,
+    image: Path | None = None,
+) -> Iterator[Path]:
+    """A real file system mounted at ``folder`` for the block (``tmpfs``, or ``ext4`` on a
+    loop-mounted image file), unmounted after, whatever happened."""
+    folder.mkdir(parents=True, exist_ok=True)
+    options = "ro" if read_only else "rw"
+    if kind == "ext4":
+        image = image or folder.with_name(folder.name + ".img")
+        with image.open("wb") as handle:
+            handle.truncate(size_mb * 1024 * 1024)
+        subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True)
+        command = ["mount", "-o", f"loop,{options}", str(image), str(folder)]
+    else:
+        command = ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,{options}", "tmpfs", str(folder)]
+    subprocess.run(command, check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        if kind == "ext4" and image is not None:
+            image.unlink(missing_ok=True)
+
+
+def free_bytes(folder: Path) -> int:
+    info = os.statvfs(folder)
+    return info.f_bavail * info.f_frsize

@@ -4,7 +4,6 @@ a listing that sends the next page elsewhere, names modelpm uses for its own tem
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import threading
@@ -12,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, make_workspace, random_bytes, use_token
+from support import Workspace, make_workspace, mounted, needs_root, random_bytes, use_token
 
 from modelpm.errors import Interrupted
 from modelpm.hashing import digest_bytes
@@ -247,26 +246,15 @@ def test_hf_hub_offline_means_offline(
     assert hub.request_count == 0
 
 
-def test_a_read_only_destination_is_one_clear_line(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The suite may run as root, for whom permission bits do not bind: the file system's
-    # answer is simulated where modelpm meets it, at the link into the destination.
-    real_link = os.link
-    dest = ws.root / "models"
-
-    def read_only(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-        if Path(target).is_relative_to(dest):
-            raise OSError(errno.EROFS, "Read-only file system")
-        real_link(source, target)
-
-    monkeypatch.setattr(os, "link", read_only)
-    result = ws.cli("sync")
+@needs_root
+def test_a_read_only_destination_is_one_clear_line(ws: Workspace) -> None:
+    # A real read-only file system: its answer binds root too (permission bits do not).
+    with mounted(ws.root / "models", read_only=True):
+        result = ws.cli("sync")
     assert result.exit_code == 1
     lines = result.error.splitlines()
     assert lines[0].startswith("error: cannot place ") and "Read-only file system" in lines[0]
     assert lines[1].startswith("hint: ") and "read-only file system" in lines[1]
-    monkeypatch.setattr(os, "link", real_link)
     ws.hub.reset_stats()
     assert ws.cli("sync").exit_code == 0
     assert ws.hub.bytes_sent == 0, "what was downloaded waited in the store"

@@ -35,7 +35,7 @@ TASK = FileTask(
 
 
 ON_DISK = os.stat_result((0o100644, 7, 0, 1, 0, 0, 10, 0, 0, 0))
-RECORD = PlacedFile(DIGEST, 10, ON_DISK.st_mtime_ns, 7)
+RECORD = PlacedFile(DIGEST, 10, ON_DISK.st_mtime_ns, 7, ON_DISK.st_ctime_ns)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,16 @@ digests = st.one_of(
     hexes.map(lambda h: Digest("sha256", h)),
     hexes.map(lambda h: Digest("git-sha1", h[:40])),
 )
-files = st.dictionaries(repo_paths, st.tuples(st.integers(0, 2**45), digests), max_size=6)
+
+
+def placeable(chosen: dict[str, tuple[int, Digest]]) -> bool:
+    """No path is also a folder of another (such a lock is refused: it could never sync)."""
+    return not any(other.startswith(path + "/") for path in chosen for other in chosen)
+
+
+files: st.SearchStrategy[dict[str, tuple[int, Digest]]] = st.dictionaries(
+    repo_paths, st.tuples(st.integers(0, 2**45), digests), max_size=6
+).filter(placeable)
 names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True)
 repo_ids = st.from_regex(
     r"([A-Za-z0-9][A-Za-z0-9_.-]{0,8}[A-Za-z0-9]/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,8}[A-Za-z0-9]",

@@ -18,6 +18,10 @@ import typer
 from rich.console import Console
 
 from modelpm.errors import Interrupted, ModelpmError
+from modelpm.redact import scrub
+from modelpm.sizes import human_size
+
+__all__ = ["human_size"]  # shared with the commands
 
 if TYPE_CHECKING:  # typer vendors click; these are its types
     from typer._click.core import Context, Parameter
@@ -56,9 +60,10 @@ JobsOption = Annotated[
 
 
 def fail(error: ModelpmError) -> NoReturn:
-    stderr.print(f"error: {error.message}", markup=False)
+    # Messages may carry text a server chose: the last guard against escapes and secrets.
+    stderr.print(f"error: {scrub(error.message)}", markup=False)
     if error.hint:
-        stderr.print(f"hint: {error.hint}", markup=False)
+        stderr.print(f"hint: {scrub(error.hint)}", markup=False)
     raise typer.Exit(error.exit_code)
 
 
@@ -74,14 +79,6 @@ def run(action: Callable[[], T]) -> T:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
 
 
 class Command(typer.core.TyperCommand):

@@ -8,6 +8,7 @@ leftovers can be told from a user's files (:mod:`modelpm.fs.cleanup`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -17,9 +18,21 @@ from modelpm.fs.errors import storage_errors
 TEMP_PREFIX = ".modelpm-tmp-"
 
 
+MAX_NAME_BYTES = 255
+
+
 def temp_sibling(path: Path) -> Path:
-    """A unique temp name in the same folder (so rename stays on one file system)."""
-    return path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}"[:255])
+    """A unique temp name in the same folder (so rename stays on one file system).
+
+    It ends with the file's own name when that fits in 255 bytes (so leftovers of one
+    file can be found by name), else with a digest of it: a name is limited in bytes,
+    not characters, and a 255-byte name in another script must still be replaceable.
+    """
+    name = f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        short = hashlib.sha256(path.name.encode()).hexdigest()[:32]
+        name = f"{TEMP_PREFIX}{secrets.token_hex(6)}-{short}"
+    return path.with_name(name)
 
 
 def fsync_dir(folder: Path) -> None:

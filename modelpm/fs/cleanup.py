@@ -9,7 +9,9 @@ writer's).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import stat
 import time
 from collections.abc import Collection
 from pathlib import Path
@@ -33,24 +35,21 @@ def remove_temp_files(
     removed = 0
     if not folder.is_dir():
         return 0
-    pattern = f"{TEMP_PREFIX}*{of}"
-    for path in folder.rglob(pattern) if recursive else folder.glob(pattern):
-        if not _TEMP_NAME.match(path.name) or path in keep or not path.is_file():
-            continue
-        with contextlib.suppress(OSError):
-            if older_than and path.stat().st_mtime > cutoff:
+    # fwalk with descriptors and no link followed: a folder swapped for a symbolic link
+    # (the top one included) is never walked into, so nothing outside is deleted.
+    for top, folders, files, fd in os.fwalk(folder, follow_symlinks=False):
+        if not recursive:
+            folders.clear()
+        for name in files:
+            path = Path(top) / name
+            if not _TEMP_NAME.match(name) or not name.endswith(of) or path in keep:
                 continue
-            path.unlink()
-            removed += 1
+            with contextlib.suppress(OSError):
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if older_than and info.st_mtime > cutoff:
+                    continue
+                os.unlink(name, dir_fd=fd)
+                removed += 1
     return removed
-
-
-def remove_empty_parents(path: Path, stop: Path) -> None:
-    """Remove now-empty folders from ``path`` up to, not including, ``stop``."""
-    current = path
-    while current != stop and stop in current.parents:
-        try:
-            current.rmdir()
-        except OSError:
-            return
-        current = current.parent

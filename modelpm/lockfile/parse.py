@@ -18,7 +18,7 @@ from typing import Any
 from modelpm import tomlcompat
 from modelpm.errors import LockfileError
 from modelpm.lockfile.model import LOCK_VERSION, Lock, LockedFile, LockedModel
-from modelpm.paths import check_repo_path, is_repo_id
+from modelpm.paths import TreeError, check_repo_path, check_size, check_tree, is_repo_id
 from modelpm.values import (
     DEFAULT_SOURCE,
     HASH_LENGTHS,
@@ -101,10 +101,10 @@ def _parse_model(raw: Any, version: int, ctx: str) -> LockedModel:
     if not isinstance(raw_files, list):
         raise LockfileError(f"{ctx}: 'files' must be an array", hint=_HINT)
     files = [_parse_file(item, ctx) for item in raw_files]
-    paths = [item.path for item in files]
-    if len(set(paths)) != len(paths):
-        duplicate = next(path for path in paths if paths.count(path) > 1)
-        raise LockfileError(f"{ctx}: file {duplicate!r} is listed twice", hint=_HINT)
+    try:
+        check_tree(item.path for item in files)
+    except TreeError as exc:
+        raise LockfileError(f"{ctx}: file {exc.path!r} is listed {exc.how}", hint=_HINT) from None
     return LockedModel(
         name=strings["name"],
         source=source,
@@ -123,8 +123,10 @@ def _parse_file(raw: Any, ctx: str) -> LockedFile:
     path, size = raw.get("path"), raw.get("size")
     if not isinstance(path, str) or not path:
         raise LockfileError(f"{ctx}: a file has no 'path'", hint=_HINT)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise LockfileError(f"{ctx}: file {path!r} has an invalid 'size'", hint=_HINT)
+    try:
+        size = check_size(size, path)
+    except ValueError:
+        raise LockfileError(f"{ctx}: file {path!r} has an invalid 'size'", hint=_HINT) from None
     algorithms = [name for name in HASH_LENGTHS if name in raw]
     unknown = set(raw) - {"path", "size", *HASH_LENGTHS}
     if len(algorithms) != 1 or unknown:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.errors import ManifestError
-from modelpm.values import DEFAULT_SOURCE, RepoType, SourceKind, is_commit
+from modelpm.values import DEFAULT_SOURCE, LinkMode, RepoType, SourceKind, is_commit
 
 MANIFEST_NAME = "models.toml"
 DEFAULT_DEST_ROOT = "models"
@@ -66,6 +66,7 @@ class Settings:
     endpoint: str | None = None
     dest_root: str = DEFAULT_DEST_ROOT
     store: str | None = None
+    link: LinkMode = "hardlink"  # how files reach destinations: hardlink, reflink or copy
 
 
 @dataclass(frozen=True)

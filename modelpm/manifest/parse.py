@@ -23,11 +23,13 @@ from modelpm.manifest.model import (
     Settings,
 )
 from modelpm.paths import is_repo_id
-from modelpm.values import REPO_TYPES, is_repo_type
+from modelpm.urls import endpoint_problem, shown
+from modelpm.values import LINK_MODES, REPO_TYPES, is_link_mode, is_repo_type
 
-_SETTINGS_KEYS = ("endpoint", "dest-root", "store")
+_SETTINGS_KEYS = ("endpoint", "dest-root", "store", "link")
 _MODEL_KEYS = ("repo", "revision", "include", "exclude", "dest", "repo-type")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TOOL_FOLDERS = frozenset({".git", ".modelpm"})
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -68,16 +70,23 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     _reject_unknown(table, _SETTINGS_KEYS, ctx)
     endpoint = _optional_str(table, "endpoint", ctx)
     if endpoint is not None:
-        if not re.match(r"^https?://[^\s/]+", endpoint):
+        problem = endpoint_problem(endpoint)
+        if problem is not None:
             raise ManifestError(
-                f"{ctx}: endpoint {endpoint!r} is not an http(s) URL",
-                hint='write it like "https://huggingface.co"',
+                f"{ctx}: endpoint {shown(endpoint)!r} {problem}",
+                hint='write it like "https://huggingface.co"; a token goes in HF_TOKEN',
             )
         endpoint = endpoint.rstrip("/")
     dest_root = _optional_str(table, "dest-root", ctx) or DEFAULT_DEST_ROOT
     _check_relative(dest_root, f"{ctx} dest-root")
     store = _optional_str(table, "store", ctx)
-    return Settings(endpoint=endpoint, dest_root=dest_root, store=store)
+    link = _optional_str(table, "link", ctx) or "hardlink"
+    if not is_link_mode(link):
+        raise ManifestError(
+            f"{ctx} link: {link!r} is not one of {', '.join(LINK_MODES)}",
+            hint="hardlink shares the store's files (no disk); copy gives each project its own",
+        )
+    return Settings(endpoint=endpoint, dest_root=dest_root, store=store, link=link)
 
 
 def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where: str) -> ModelSpec:
@@ -156,6 +165,12 @@ def _check_relative(value: str, ctx: str) -> str:
         raise ManifestError(
             f"{ctx}: {value!r} points outside the project",
             hint="write a path relative to models.toml without '..'",
+        )
+    if any(part.lower() in _TOOL_FOLDERS for part in parts):
+        raise ManifestError(
+            f"{ctx}: {value!r} is inside a .git or .modelpm folder, which belong to git and "
+            "to modelpm",
+            hint='choose a folder of its own, e.g. "models/bert"',
         )
     return "/".join(parts)
 

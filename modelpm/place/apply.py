@@ -18,12 +18,13 @@ from modelpm.errors import Interrupted, ModelpmError, OfflineError
 from modelpm.fs.cleanup import remove_temp_files
 from modelpm.place.placer import Placer
 from modelpm.place.report import SyncReport
+from modelpm.place.space import check_free_space
 from modelpm.plan.planner import SyncPlan
 from modelpm.plan.tasks import FileTask
 from modelpm.progress import NullReporter, Reporter
 from modelpm.project.state import State
 from modelpm.store.local import Store
-from modelpm.values import Digest
+from modelpm.values import Digest, LinkMode
 
 Fetcher = Callable[[FileTask, threading.Event], None]
 """Puts a task's object in the store (fetch + verify) or raises; stops once the event is set."""
@@ -38,6 +39,7 @@ def apply_sync(
     fetcher: Fetcher | None,
     jobs: int = 8,
     reporter: Reporter | None = None,
+    link: LinkMode = "hardlink",
 ) -> SyncReport:
     """Carry out ``plan``; ``state`` is updated in place as files land.
 
@@ -45,7 +47,7 @@ def apply_sync(
     with :class:`OfflineError`.
     """
     reporter = reporter or NullReporter()
-    placer = Placer(root, store, state)
+    placer = Placer(root, store, state, link)
     tasks = plan.tasks
     targets = {root / task.target for task in tasks}
     for folder in {task.dest for task in tasks}:
@@ -68,6 +70,7 @@ def apply_sync(
                 f"offline, and {len(fetch)} files are not in the store: {missing}{more}",
                 hint="run sync once with network access",
             )
+        check_free_space(store, fetch, copies=link != "hardlink")
         _fetch_all(fetch, fetcher, placer, jobs, reporter)
     reporter.end()
     return placer.report

@@ -24,10 +24,15 @@ from modelpm.values import Digest
 
 StatFn = Callable[[str], "os.stat_result | None"]
 InStore = Callable[[Digest, int], bool]
+StillVouched = Callable[[Digest, "os.stat_result"], bool]
 
 
 def nothing_in_store(_digest: Digest, _size: int) -> bool:
     """For plans that must not look in the store (enough to tell a no-op)."""
+    return False
+
+
+def never(_digest: Digest, _stat: os.stat_result) -> bool:
     return False
 
 
@@ -59,11 +64,14 @@ def plan_sync(
     state: State,
     stat: StatFn,
     in_store: InStore = nothing_in_store,
+    still_vouched: StillVouched = never,
 ) -> SyncPlan:
     """Sort the files of the ``selected`` models (None: all) into keep/check/place/fetch.
 
-    Removal is decided against every wanted file, so syncing one model never
-    removes another model's files.
+    A recorded file whose change time moved is kept only if ``still_vouched`` says the
+    change was modelpm's own (it linked the same store object elsewhere since). Removal
+    is decided against every wanted file, so syncing one model never removes another
+    model's files.
     """
     chosen = None if selected is None else set(selected)
     keep: list[FileTask] = []
@@ -79,7 +87,8 @@ def plan_sync(
             current is not None
             and record is not None
             and record.digest == task.digest
-            and record.matches(current)
+            and record.same_inode(current)
+            and (record.matches(current) or still_vouched(task.digest, current))
         ):
             keep.append(task)
         elif current is not None and current.st_size == task.size:

@@ -64,6 +64,7 @@ class ProjectView:
     _lock_read: bool = False
     _state: State | None = None
     _sources_lock: threading.Lock = field(default_factory=threading.Lock)
+    _store: Store | None = None
 
     @property
     def root(self) -> Path:
@@ -71,9 +72,11 @@ class ProjectView:
 
     @property
     def store(self) -> Store:
-        from modelpm.store.local import Store  # the no-op answer never opens the store
+        if self._store is None:
+            from modelpm.store.local import Store  # the no-op answer never opens the store
 
-        return Store(self.config.store_root)
+            self._store = Store(self.config.store_root)
+        return self._store
 
     @property
     def lock(self) -> Lock | None:

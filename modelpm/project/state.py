@@ -3,7 +3,11 @@
 The state lets a no-op ``sync`` prove that nothing changed with one ``stat``
 per file and no network. It is a cache of facts about this machine: losing it
 costs a re-hash, never a wrong file, because an entry is trusted only while
-the file's (size, mtime, inode) are exactly as recorded.
+the file's size, mtime, inode and change time are exactly as recorded. The
+change time is what gives away an edit whose mtime was put back (``cp -p``,
+``rsync -t``): no ``utime`` can set it. (A hard link that modelpm itself makes
+to the same store object also moves it; the planner asks the store's ledger
+for those.) Version 1 states (no change time) are read as empty: one re-hash.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from modelpm.fs.errors import storage_errors
 from modelpm.project.layout import Project
 from modelpm.values import Digest
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,23 @@ class PlacedFile:
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int
 
-    def matches(self, stat: os.stat_result) -> bool:
+    @classmethod
+    def of(cls, digest: Digest, stat: os.stat_result) -> PlacedFile:
+        return cls(digest, stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns)
+
+    def same_inode(self, stat: os.stat_result) -> bool:
+        """The same file, its bytes' length and time as recorded (its ctime aside)."""
         return (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (
             self.size,
             self.mtime_ns,
             self.inode,
         )
+
+    def matches(self, stat: os.stat_result) -> bool:
+        """Untouched since it was recorded: nothing about the inode changed."""
+        return self.same_inode(stat) and stat.st_ctime_ns == self.ctime_ns
 
 
 @dataclass
@@ -59,6 +73,7 @@ def read_state(project: Project) -> State:
                 int(entry["size"]),
                 int(entry["mtime_ns"]),
                 int(entry["inode"]),
+                int(entry["ctime_ns"]),
             )
             for name, entry in data["files"].items()
         }
@@ -81,6 +96,7 @@ def write_state(project: Project, state: State) -> None:
                 "size": placed.size,
                 "mtime_ns": placed.mtime_ns,
                 "inode": placed.inode,
+                "ctime_ns": placed.ctime_ns,
             }
             for name, placed in sorted(state.files.items())
         },

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from modelpm.errors import ManifestError
+from modelpm.errors import HubError, ManifestError
 from modelpm.lockfile.model import Lock, LockedFile, LockedModel
 from modelpm.manifest.model import Manifest, ModelSpec
+from modelpm.paths import check_repo_path, check_size, check_tree
 from modelpm.resolve.staleness import locks_spec
 from modelpm.select.patterns import is_selected
-from modelpm.sources.base import Source
+from modelpm.sources.base import RemoteFile, Source
 from modelpm.values import RepoRef, SourceKind
 
 SourceFor = Callable[[SourceKind], Source]
@@ -62,12 +63,28 @@ def lock_project(
     return LockOutcome(Lock(models=tuple(models)), tuple(resolved), tuple(kept), removed)
 
 
+def _check_listing(remote: list[RemoteFile], source: Source, ref: RepoRef, commit: str) -> None:
+    """What every source's listing must be, whoever implemented the source: safe paths and
+    sizes, each path once, no path both a file and a folder (the lock could never sync)."""
+    try:
+        for item in remote:
+            check_repo_path(item.path)
+            check_size(item.size, item.path)
+        check_tree(item.path for item in remote)
+    except ValueError as exc:
+        raise HubError(
+            f"{source.name} listed {exc} in {ref} @ {commit[:12]}",
+            hint="the endpoint is not trustworthy; try another one",
+        ) from None
+
+
 def resolve_model(spec: ModelSpec, source: Source) -> LockedModel:
     """Ask the source which commit ``spec.revision`` is and which files it selects."""
     ref = RepoRef(spec.repo, spec.repo_type)
     # A commit is pinned as is; asking the source still proves it exists in this repo.
     commit = source.resolve(ref, spec.revision).commit
     remote = source.list_files(ref, commit)
+    _check_listing(remote, source, ref, commit)
     files = tuple(
         LockedFile(path=item.path, size=item.size, digest=item.digest)
         for item in remote

@@ -17,11 +17,11 @@ import errno
 import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from modelpm.errors import Interrupted, NetworkError
 from modelpm.fs.errors import storage_errors
 from modelpm.progress import Reporter
+from modelpm.store.local import Store
 from modelpm.transfer.hashfront import HashFront
 from modelpm.transfer.options import TransferOptions
 from modelpm.transfer.origin import Origin, Wanted
@@ -72,8 +72,7 @@ class Attempt:
         self,
         link: Link,
         wanted: Wanted,
-        partial: Path,
-        record: Path,
+        store: Store,
         cancel: threading.Event,
         ranged: bool,
     ) -> None:
@@ -81,7 +80,9 @@ class Attempt:
         self.wanted = wanted
         self.size = wanted.size
         self.options = link.options
-        self.partial = partial
+        self.store = store
+        self.partial = store.partial_path(wanted.digest)
+        record = store.ranges_path(wanted.digest)
         self.cancel = cancel
         self.ranged = ranged
         self.first_url = link.origin.locate(wanted)
@@ -107,11 +108,9 @@ class Attempt:
 
     def run(self) -> str:
         """Download what is missing, hash everything in order, return the hex digest."""
-        with storage_errors(self.partial, "write"):
-            self.partial.parent.mkdir(parents=True, exist_ok=True)
-            if self.ranged:
-                self.ranges = load_ranges(self.records.path, self.partial, self.size)
-            self.fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
+        self.fd = self.store.open_partial(self.wanted.digest)
+        if self.ranged:
+            self.ranges = load_ranges(self.records.path, self.fd, self.size)
         self.write_behind = WriteBehind(self.fd, self.options.write_behind)
         try:
             self._reserve_space()

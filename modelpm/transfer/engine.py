@@ -12,11 +12,13 @@ committed to the store. It does not decide what to fetch or where files go.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modelpm.errors import HubError, IntegrityError, ModelpmError
+from modelpm.hashing import hash_fd
 from modelpm.progress import NullReporter, Reporter
 from modelpm.store.local import Store
 from modelpm.transfer.attempt import Attempt, Link, RangeIgnored
@@ -65,9 +67,11 @@ class Downloader:
         cancel = cancel or threading.Event()
         digest = wanted.digest
         with self.store.locked(digest, cancel):
-            if self.store.has(digest, wanted.size):
+            if self.store.vouch_held(digest, wanted.size):
                 return self.store.object_path(digest)
             self.store.remove_stale_temp_files(digest)
+            if self._finished_earlier(wanted):
+                return self.store.object_path(digest)
             self.reporter.file_started(wanted.label, wanted.size)
             origins = self.origins(wanted)
             first_error: ModelpmError | None = None
@@ -98,14 +102,12 @@ class Downloader:
             self.spare_connections,
         )
         digest = wanted.digest
-        partial = self.store.partial_path(digest)
-        record = self.store.ranges_path(digest)
         ranged = True
         attempt = 0
         while True:
             attempt += 1
             try:
-                got = Attempt(link, wanted, partial, record, cancel, ranged).run()
+                got = Attempt(link, wanted, self.store, cancel, ranged).run()
             except RangeIgnored:
                 # The server sends whole bodies only: start over on one connection.
                 self._start_over(wanted)
@@ -122,6 +124,24 @@ class Downloader:
                     "again later or another endpoint",
                 )
             self.reporter.note(f"{wanted.label}: hash mismatch, downloading it again")
+
+    def _finished_earlier(self, wanted: Wanted) -> bool:
+        """A run killed inside a commit left a partial that was verified then: hash it
+        again and commit it, instead of fetching it again."""
+        digest = wanted.digest
+        if not self.store.partial_looks_finished(digest, wanted.size):
+            return False
+        try:
+            fd = self.store.open_partial(digest)
+            try:
+                intact = hash_fd(fd, digest.algorithm, wanted.size) == digest
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+        if intact:
+            self.store.commit_partial(digest)
+        return intact
 
     def _start_over(self, wanted: Wanted) -> None:
         written = recorded_bytes(self.store.ranges_path(wanted.digest))

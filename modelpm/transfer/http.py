@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from modelpm.transfer.transport import TransportError
+from modelpm.urls import shown
 
 USER_AGENT = "modelpm"
 
@@ -97,9 +98,12 @@ class HttpPool:
         """Send a request and read the status line and headers; the body stays unread."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise TransportError(f"unsupported URL {url.split('?')[0]!r}")
-        port = parts.port or (443 if scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:  # a port of 99999, a broken IPv6 literal: a hostile Location
+            port = 0
+        if scheme not in ("http", "https") or not parts.hostname or not port:
+            raise TransportError(f"unsupported URL {shown(url.split('?')[0])!r}")
         key = (scheme, parts.hostname, port)
         target = parts.path or "/"
         if parts.query:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +27,12 @@ from modelpm.fs.atomic import atomic_write_text
 from modelpm.transfer.ranges import Ranges
 
 
-def load_ranges(record: Path, partial: Path, size: int) -> Ranges:
+def load_ranges(record: Path, partial_fd: int, size: int) -> Ranges:
     """The ranges a record claims for a partial of ``size`` bytes; none if it does not fit."""
     ranges = Ranges(size)
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        data = json.loads(record.read_text(encoding="utf-8"))
-        if data.get("size") != size or partial.stat().st_size != size:
+        data = json.loads(_read_own(record))
+        if data.get("size") != size or os.fstat(partial_fd).st_size != size:
             return ranges
         for start, end in data["done"]:
             if 0 <= int(start) < int(end) <= size:
@@ -39,10 +40,17 @@ def load_ranges(record: Path, partial: Path, size: int) -> Ranges:
     return ranges
 
 
+def _read_own(record: Path) -> str:
+    """A record's text, never read through a symbolic link (one planted there says nothing)."""
+    fd = os.open(record, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        return handle.read(1 << 20)
+
+
 def recorded_bytes(record: Path) -> int:
     """How many bytes a record claims (0 if there is none or it is unreadable)."""
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
+        data = json.loads(_read_own(record))
         return sum(int(end) - int(start) for start, end in data["done"])
     except (OSError, ValueError, KeyError, TypeError):
         return 0

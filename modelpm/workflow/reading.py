@@ -23,7 +23,7 @@ from modelpm.sources.base import Source
 from modelpm.values import RepoRef, SourceKind, StatusState
 from modelpm.verification import VerifyReport, check_model
 from modelpm.workflow.results import ModelStatus, OutdatedRow
-from modelpm.workflow.syncing import stat_or_none
+from modelpm.workflow.syncing import stat_or_none, vouched_by_store
 
 
 def status(project: PathLike | None = None) -> list[ModelStatus]:
@@ -67,7 +67,13 @@ def _missing(view: ProjectView, spec: ModelSpec, model: LockedModel) -> int:
     """Locked files of ``model`` not in place as sync left them."""
     wanted = wanted_files(Lock((model,)), {spec.name: spec.dest})
     root = view.root
-    in_place = plan_sync(wanted, None, view.state, lambda target: stat_or_none(root / target)).keep
+    in_place = plan_sync(
+        wanted,
+        None,
+        view.state,
+        lambda target: stat_or_none(root / target),
+        still_vouched=lambda digest, placed: vouched_by_store(view, digest, placed),
+    ).keep
     return len(wanted) - len(in_place)
 
 

@@ -31,7 +31,7 @@ from modelpm.project.session import (
     project_session,
 )
 from modelpm.project.state import State
-from modelpm.values import SourceKind
+from modelpm.values import Digest, SourceKind
 from modelpm.workflow.locking import lock_in_session, usable_lock
 from modelpm.workflow.results import SyncResult
 
@@ -114,29 +114,29 @@ def sync_in_session(
     # writer's from a modelpm that predates it.
     remove_temp_files(session.project.state_dir, recursive=False, older_than=3600)
     remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
-    jobs = session.config.jobs
-    if offline:
+    config = session.config
+    with _downloader(session, reporter, transport, offline) as downloader:
         report = apply_sync(
-            plan, root=root, store=store, state=state, fetcher=None, jobs=jobs, reporter=reporter
+            plan,
+            root=root,
+            store=store,
+            state=state,
+            fetcher=downloader,
+            jobs=config.jobs,
+            reporter=reporter,
+            link=config.link,
         )
-    else:
-        with _downloader(session, reporter, transport) as downloader:
-            report = apply_sync(
-                plan,
-                root=root,
-                store=store,
-                state=state,
-                fetcher=downloader,
-                jobs=jobs,
-                reporter=reporter,
-            )
     return SyncResult(lock_result, plan, report)
 
 
 @contextmanager
 def _downloader(
-    session: ProjectSession, reporter: Reporter | None, transport: Transport | None
-) -> Iterator[Downloader]:
+    session: ProjectSession, reporter: Reporter | None, transport: Transport | None, offline: bool
+) -> Iterator[Downloader | None]:
+    """The fetcher of this sync (None offline: what the store lacks is then an error)."""
+    if offline:
+        yield None
+        return
     from modelpm.transfer.engine import Downloader
     from modelpm.workflow.origins import origins_for
 
@@ -176,7 +176,14 @@ def plan_for(
         state,
         lambda target: stat_or_none(root / target),
         in_store,
+        lambda digest, placed: vouched_by_store(view, digest, placed),
     )
+
+
+def vouched_by_store(view: ProjectView, digest: Digest, placed: os.stat_result) -> bool:
+    """A placed file whose change time moved is still as placed if the store's ledger says
+    the change was modelpm's own link (asked only then: the no-op path rarely opens it)."""
+    return view.store.vouches_for(digest, placed)
 
 
 def in_sync(

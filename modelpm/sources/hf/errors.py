@@ -36,6 +36,7 @@ from modelpm.errors import (
     RevisionNotFoundError,
     TokenRejectedError,
 )
+from modelpm.redact import clean
 from modelpm.values import RepoRef
 
 _URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
@@ -201,6 +202,7 @@ def hub_error(
         return NetworkError(
             f"{endpoint} is rate-limiting requests (429)", hint="wait a minute and run again"
         )
+    detail = clean(detail, limit=200)  # the server chose this text: no escapes, no secrets
     suffix = f": {detail}" if detail else ""
     error = HubError(f"{endpoint} failed for {ref} (HTTP {status}){suffix}", hint="try again later")
     error.status = status
@@ -209,9 +211,9 @@ def hub_error(
 
 def network_error(endpoint: str, exc: BaseException) -> NetworkError:
     reason = type(exc).__name__
-    text = str(exc).strip()
+    text = clean(str(exc), limit=200)
     if text:
-        reason = f"{reason}: {text.splitlines()[0]}"
+        reason = f"{reason}: {text}"
     return NetworkError(
         f"cannot reach {endpoint} ({reason})",
         hint="check your connection, or point HF_ENDPOINT at a mirror you can reach",
@@ -247,7 +249,12 @@ def translate_errors(
         hf_errors.HfHubHTTPError,
         hf_errors.OfflineModeIsEnabled,
         httpx2.RequestError,
+        # A body of the wrong shape breaks huggingface_hub's parsing with any of these.
         ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
     ) as exc:
         raise _translated(exc, endpoint, ref, revision, token_set) from None
 
@@ -270,5 +277,11 @@ def _translated(
     status = getattr(response, "status_code", None)
     code = None if handling == "status" else handling
     return hub_error(
-        code, status, endpoint, ref, revision, str(exc).splitlines()[0], token_set=token_set
+        code,
+        status,
+        endpoint,
+        ref,
+        revision,
+        (str(exc) or " ").splitlines()[0],
+        token_set=token_set,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from modelpm.errors import HubError
-from modelpm.paths import check_repo_path
+from modelpm.paths import check_repo_path, check_size, check_tree
 from modelpm.sources.base import RemoteFile
 from modelpm.values import Digest, RepoRef
 
@@ -22,17 +22,14 @@ def remote_files(
     entries: Iterable[object], ref: RepoRef, commit: str, endpoint: str
 ) -> list[RemoteFile]:
     """The files among ``entries`` (``huggingface_hub`` tree objects), sorted by path."""
-    files: dict[str, RemoteFile] = {}
-    for entry in entries:
-        if not hasattr(entry, "size"):  # a folder
-            continue
-        remote = remote_file(entry, ref, endpoint)
-        if remote.path in files:
-            raise HubError(
-                f"{endpoint} listed {remote.path!r} twice in {ref} @ {commit[:12]}", hint=_UNTRUSTED
-            )
-        files[remote.path] = remote
-    return sorted(files.values(), key=lambda item: item.path)
+    files = [remote_file(entry, ref, endpoint) for entry in entries if hasattr(entry, "size")]
+    try:
+        check_tree(item.path for item in files)
+    except ValueError as exc:
+        raise HubError(
+            f"{endpoint} listed {exc} in {ref} @ {commit[:12]}", hint=_UNTRUSTED
+        ) from None
+    return sorted(files, key=lambda item: item.path)
 
 
 def remote_file(entry: object, ref: RepoRef, endpoint: str) -> RemoteFile:
@@ -44,8 +41,7 @@ def remote_file(entry: object, ref: RepoRef, endpoint: str) -> RemoteFile:
         if not isinstance(path, str):
             raise ValueError("a file without a path")
         check_repo_path(path)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ValueError(f"file {path!r} has an invalid size")
+        size = check_size(size, path)
         if lfs is not None:
             if getattr(lfs, "size", size) != size:
                 raise ValueError(f"file {path!r} has two different sizes")

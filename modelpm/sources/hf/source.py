@@ -23,6 +23,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from modelpm.errors import HubError, ModelpmError, NetworkError
+from modelpm.redact import clean
 from modelpm.sources.base import RemoteFile, ResolvedRevision
 from modelpm.sources.hf.errors import hub_error, network_error, translate_errors
 from modelpm.sources.hf.listing import remote_files
@@ -93,21 +94,15 @@ class HfSource:
         return ResolvedRevision(commit, modified if isinstance(modified, datetime) else None)
 
     def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]:
-        try:
-            entries = self._retrying(
-                lambda: list(
-                    self._api.list_repo_tree(
-                        ref.repo, recursive=True, revision=commit, repo_type=ref.repo_type
-                    )
-                ),
-                ref,
-                commit,
-            )
-        except (KeyError, TypeError) as exc:
-            raise HubError(
-                f"{self.endpoint} sent a malformed file listing for {ref} ({exc})",
-                hint=_NOT_A_HUB,
-            ) from None
+        entries = self._retrying(
+            lambda: list(
+                self._api.list_repo_tree(
+                    ref.repo, recursive=True, revision=commit, repo_type=ref.repo_type
+                )
+            ),
+            ref,
+            commit,
+        )
         return remote_files(entries, ref, commit, self.endpoint)
 
     def _retrying(self, call: Callable[[], T], ref: RepoRef, revision: str) -> T:
@@ -145,7 +140,8 @@ class HfSource:
         if status in (403, 410) and not same_origin(url, self.endpoint):
             # A signed CDN link that expired: ask /resolve for a fresh one.
             return Relocate(f"the download link expired (HTTP {status})")
-        detail = reply.headers.get("x-error-message") or reply.read_text(300).strip()
+        detail = reply.headers.get("x-error-message") or reply.read_text(300)
+        detail = clean(detail, secrets=(self._token or "",))
         return Fail(
             hub_error(
                 reply.headers.get("x-error-code"),
@@ -153,7 +149,7 @@ class HfSource:
                 self.endpoint,
                 wanted.repo,
                 wanted.commit,
-                detail.splitlines()[0] if detail else "",
+                detail,
                 token_set=bool(self._token),
             )
         )

@@ -1,0 +1,72 @@
+"""The store's ledger: each object's inode change time when modelpm last vouched for it.
+
+An object is shared by hard links with every project that uses it, so an edit made
+in place through any of them (as root, or after a ``chmod``) changes the object
+itself. Its modification time can be put back (``cp -p``, ``rsync -t``); its
+change time (``ctime``) cannot: the kernel sets it on every write, ``utime`` and
+``chmod`` included. So modelpm records the ctime after each of its own operations
+on an object (commit, re-hash, linking it into a project) and trusts an object
+only while its ctime is the recorded one; any other change means: hash it again.
+
+One SQLite table in ``<store>/ledger.sqlite`` (standard library, safe for several
+processes at once). It is a cache of facts: losing it, or a write that fails,
+costs a re-hash, never a wrong byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS vouched (key TEXT PRIMARY KEY, ctime_ns INTEGER NOT NULL)"
+
+
+class Ledger:
+    """Recorded change times by object key; every method is best-effort and thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection | None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+            except (OSError, sqlite3.Error):
+                return None
+            self._local.db = db
+        return db
+
+    def get(self, key: str) -> int | None:
+        db = self._db()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT ctime_ns FROM vouched WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0]) if row else None
+
+    def put(self, key: str, ctime_ns: int) -> None:
+        db = self._db()
+        if db is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            db.execute(
+                "INSERT INTO vouched (key, ctime_ns) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET ctime_ns = excluded.ctime_ns",
+                (key, ctime_ns),
+            )
+
+    def forget(self, key: str) -> None:
+        db = self._db()
+        if db is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("DELETE FROM vouched WHERE key = ?", (key,))
