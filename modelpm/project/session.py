@@ -47,7 +47,11 @@ def _open_source(kind: SourceKind, config: Config) -> Source:
     from modelpm.sources.catalog import open_source  # a hub client is loaded only when used
 
     return open_source(
-        kind, config.endpoints[kind], offline=config.offline, retry_delay=config.retry_delay
+        kind,
+        config.endpoints[kind],
+        offline=config.offline,
+        retry_delay=config.retry_delay,
+        timeout=config.stall_timeout,
     )
 
 

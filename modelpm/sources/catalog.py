@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 
 def open_source(
-    kind: SourceKind, endpoint: str, *, offline: bool = False, retry_delay: float | None = None
+    kind: SourceKind,
+    endpoint: str,
+    *,
+    offline: bool = False,
+    retry_delay: float | None = None,
+    timeout: float | None = None,
 ) -> Source:
     """The source of ``kind`` at ``endpoint``, with its own token and API retries.
 
@@ -33,5 +38,5 @@ def open_source(
         if offline:
             raise offline_error()
         retry = API_RETRIES if retry_delay is None else replace(API_RETRIES, backoff=retry_delay)
-        return HfSource(endpoint, find_token(), retry=retry)
+        return HfSource(endpoint, find_token(), retry=retry, timeout=timeout or 30.0)
     raise AssertionError(f"unknown source {kind!r}")  # pragma: no cover - Literal is closed

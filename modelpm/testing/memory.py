@@ -274,6 +274,9 @@ class MemoryReply:
     def close(self) -> None:
         self._pos = len(self._body)
 
+    def abort(self) -> None:
+        self.close()
+
     def __enter__(self) -> Reply:
         return self
 

@@ -13,10 +13,9 @@ runs on a single connection from byte 0.
 
 from __future__ import annotations
 
-import errno
-import os
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 from modelpm.errors import Interrupted, NetworkError
 from modelpm.fs.errors import storage_errors
@@ -25,11 +24,14 @@ from modelpm.store.local import Store
 from modelpm.transfer.hashfront import HashFront
 from modelpm.transfer.options import TransferOptions
 from modelpm.transfer.origin import Origin, Wanted
+from modelpm.transfer.partial import PartialFile
 from modelpm.transfer.ranges import Ranges, chunk_gaps
 from modelpm.transfer.records import RecordWriter, load_ranges, ranges_text
 from modelpm.transfer.request import RetryLater, open_accepted
-from modelpm.transfer.retry import Budget, Clock, wait
+from modelpm.transfer.retry import Budget, Clock, HighWater, wait
+from modelpm.transfer.segments import Segment, steal, steal_candidate
 from modelpm.transfer.transport import Reply, Transport, TransportError
+from modelpm.transfer.watchdog import ReadSize, Watchdog
 from modelpm.transfer.writebehind import WriteBehind
 
 
@@ -39,18 +41,6 @@ class RangeIgnored(Exception):
 
 class _Stop(Exception):
     """Another connection of the same file failed; this one quits quietly."""
-
-
-@dataclass
-class _Segment:
-    """A byte range one connection is fetching; ``end`` may shrink when another steals its tail."""
-
-    start: int
-    end: int
-    pos: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pos = self.start
 
 
 @dataclass(frozen=True)
@@ -75,8 +65,13 @@ class Attempt:
         store: Store,
         cancel: threading.Event,
         ranged: bool,
+        mark: HighWater | None = None,
     ) -> None:
         self.link = link
+        self.mark = mark or HighWater()
+        self.watchdog = Watchdog(link.clock, link.options.min_rate, link.options.rate_window)
+        # Only this many new bytes since a failure refill a connection's retries.
+        self.quantum = max(1, min(wanted.size, max(64 * 1024, int(self.watchdog.floor))))
         self.wanted = wanted
         self.size = wanted.size
         self.options = link.options
@@ -90,8 +85,8 @@ class Attempt:
         self.located = threading.Event()
         self.cond = threading.Condition()
         self.ranges = Ranges(wanted.size)
-        self.active: list[_Segment] = []
-        self.queue: list[_Segment] = []
+        self.active: list[Segment] = []
+        self.queue: list[Segment] = []
         self.failure: BaseException | None = None
         self.finished = False
         self.fd = -1
@@ -108,12 +103,15 @@ class Attempt:
 
     def run(self) -> str:
         """Download what is missing, hash everything in order, return the hex digest."""
-        self.fd = self.store.open_partial(self.wanted.digest)
+        self.file = PartialFile(
+            self.store.open_partial(self.wanted.digest), self.partial, self.size
+        )
+        self.fd = self.file.fd
         if self.ranged:
             self.ranges = load_ranges(self.records.path, self.fd, self.size)
         self.write_behind = WriteBehind(self.fd, self.options.write_behind)
         try:
-            self._reserve_space()
+            self.file.reserve(self.ranges)
             if self.ranges.written:
                 self.link.reporter.advance(self.wanted.label, self.ranges.written)
             follower = None
@@ -135,19 +133,7 @@ class Attempt:
                 self.front.from_disk(self.fd, self.size, str(self.partial))
             return self.front.hexdigest()
         finally:
-            os.close(self.fd)
-
-    def _reserve_space(self) -> None:
-        """Give the partial its final size; reserve the blocks so a full disk fails now."""
-        with storage_errors(self.partial, "write"):
-            if os.fstat(self.fd).st_size != self.size:
-                os.ftruncate(self.fd, self.size)
-            if self.size and hasattr(os, "posix_fallocate"):
-                try:
-                    os.posix_fallocate(self.fd, 0, self.size)
-                except OSError as exc:
-                    if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-                        raise
+            self.file.close()
 
     def _record_text(self) -> str:
         with self.cond:
@@ -179,7 +165,7 @@ class Attempt:
         self.resumed_to = gaps[0][0]
         chunk = self.options.chunk_size if self._connections() > 1 else self.size
         self.queue = [
-            _Segment(start, end) for start, end in chunk_gaps(gaps, chunk, self.options.min_segment)
+            Segment(start, end) for start, end in chunk_gaps(gaps, chunk, self.options.min_segment)
         ]
         count = min(len(self.queue), self._connections())
         workers = [
@@ -191,8 +177,10 @@ class Attempt:
         for worker in workers:
             while worker.is_alive():
                 worker.join(0.2)
+                self.watchdog.check()
                 if self.cancel.is_set():
                     self._fail(Interrupted("interrupted", hint="run sync again to resume"))
+                    self.watchdog.cut_all()  # blocked reads end now, not when bytes come
         if self.failure is None and not self.ranges.complete:
             self._fail(NetworkError(f"{self.wanted.label}: the download ended incomplete"))
 
@@ -203,7 +191,7 @@ class Attempt:
             self.cond.notify_all()
         self.located.set()
 
-    def _next_segment(self) -> _Segment | None:
+    def _next_segment(self) -> Segment | None:
         """A queued segment, or the far half of the largest active one (work stealing)."""
         with self.cond:
             if self.failure is not None or not self._wait_for_hash():
@@ -212,21 +200,15 @@ class Attempt:
                 segment = self.queue.pop(0)
                 self.active.append(segment)
                 return segment
-            victim = self._steal_candidate()
+            victim = steal_candidate(self.active, self.options.min_segment)
             if victim is None:
                 return None
-            # The victim may be writing one read past its pos right now: stay clear of it,
-            # so no byte is ever written twice (the hash follows what is written).
-            middle = victim.pos + max(self.options.read_size, (victim.end - victim.pos) // 2)
-            stolen = _Segment(middle, victim.end)
-            victim.end = middle
+            stolen = steal(victim, self.options.read_size)
             self.active.append(stolen)
             return stolen
 
-    def _steal_candidate(self) -> _Segment | None:
-        """The active segment with the most left, if enough is left to share (hold cond)."""
-        victims = [seg for seg in self.active if seg.end - seg.pos >= 2 * self.options.min_segment]
-        return max(victims, key=lambda seg: seg.end - seg.pos, default=None)
+    def _can_steal(self) -> bool:
+        return steal_candidate(self.active, self.options.min_segment) is not None
 
     def _ahead_of_hash(self) -> bool:
         """True while the next piece lies a whole window beyond the hash (hold cond).
@@ -257,7 +239,10 @@ class Attempt:
         while not self.link.spare_connections.acquire(timeout=0.1):
             self._check()
             with self.cond:
-                if not self.queue and self._steal_candidate() is None:
+                if (
+                    not self.queue
+                    and steal_candidate(self.active, self.options.min_segment) is None
+                ):
                     return False
         return True
 
@@ -268,7 +253,7 @@ class Attempt:
             while not self.located.wait(0.2):
                 if self.cancel.is_set() or self.failure is not None:
                     return
-        budget = Budget(self.options.retry)
+        budget = Budget(self.options.retry, self.quantum)
         try:
             while not borrows or self._take_spare_connection():
                 try:
@@ -288,7 +273,7 @@ class Attempt:
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
             self._fail(exc)
 
-    def _fetch_segment(self, segment: _Segment, budget: Budget) -> None:
+    def _fetch_segment(self, segment: Segment, budget: Budget) -> None:
         while segment.pos < segment.end:
             try:
                 self._fetch(segment, budget)
@@ -325,7 +310,7 @@ class Attempt:
 
     # -- one request ---------------------------------------------------------------
 
-    def _open(self, segment: _Segment) -> Reply:
+    def _open(self, segment: Segment) -> Reply:
         """An accepted reply for ``segment``, its body unread."""
         byte_range = None
         if self.ranged and (segment.pos > 0 or segment.end < self.size):
@@ -343,49 +328,63 @@ class Attempt:
         self.located.set()
         return reply
 
-    def _fetch(self, segment: _Segment, budget: Budget) -> None:
+    def _fetch(self, segment: Segment, budget: Budget) -> None:
+        key = id(segment)
         with self._open(segment) as reply:
-            if reply.status == 200 and (segment.pos > 0 or segment.end < self.size):
-                if self.ranged:
-                    raise RangeIgnored()
-                # Whole bodies only, and this is a retry: the body starts at byte 0 again.
-                with self.cond:
-                    self.link.reporter.advance(self.wanted.label, -self.ranges.written)
-                    self.ranges = Ranges(self.size)
-                    segment.pos = 0
-            start = segment.pos
-            buffer = memoryview(bytearray(self.options.read_size))
-            while True:
-                self._check()
-                with self.cond:
-                    want = min(len(buffer), segment.end - segment.pos)
-                if want <= 0:
-                    return  # done, or another connection took over our tail
-                try:
-                    # http.client fills the buffer unless the body ends: one round of
-                    # bookkeeping per read_size, however slowly the bytes trickle in.
-                    count = reply.readinto(buffer[:want])
-                except TransportError as exc:
-                    raise RetryLater(f"connection dropped ({exc})") from exc
-                if count == 0:
-                    break
-                self._write(buffer[:count], segment.pos)
-                # Before the bytes count as written, so the follower never reads them.
-                if self.ranged:
-                    self.front.inline(buffer[:count], segment.pos)
-                with self.cond:
-                    self.ranges.add(segment.pos, segment.pos + count)
-                    segment.pos += count
-                    self.cond.notify_all()
-                budget.progress()
-                self.link.reporter.advance(self.wanted.label, count)
-                self.records.record()
-            if segment.pos < segment.end:
-                received = segment.pos - start
-                raise RetryLater(f"the body ended early after {received} bytes")
+            self.watchdog.watch(key, reply)
+            try:
+                self._read(segment, reply, budget)
+            except (RetryLater, TransportError) as exc:
+                if self.watchdog.release(key):
+                    raise RetryLater(
+                        f"too slow: under {self.options.min_rate:.0f} bytes/s for "
+                        f"{self.options.rate_window:g} s"
+                    ) from exc
+                raise
+            finally:
+                self.watchdog.release(key)
 
-    def _write(self, data: memoryview, offset: int) -> None:
-        with storage_errors(self.partial, "write"):
-            while data:
-                written = os.pwrite(self.fd, data, offset)
-                data, offset = data[written:], offset + written
+    def _read(self, segment: Segment, reply: Reply, budget: Budget) -> None:
+        if reply.status == 200 and (segment.pos > 0 or segment.end < self.size):
+            if self.ranged:
+                raise RangeIgnored()
+            # Whole bodies only, and this is a retry: the body starts at byte 0 again.
+            with self.cond:
+                self.link.reporter.advance(self.wanted.label, -self.ranges.written)
+                self.ranges = Ranges(self.size)
+                segment.pos = 0
+        start = segment.pos
+        buffer = memoryview(bytearray(self.options.read_size))
+        reads = ReadSize(self.options.read_size)
+        while True:
+            self._check()
+            with self.cond:
+                want = min(reads.size, segment.end - segment.pos)
+            if want <= 0:
+                return  # done, or another connection took over our tail
+            began = time.monotonic()
+            try:
+                # http.client fills the buffer unless the body ends: one round of
+                # bookkeeping per read, however slowly the bytes trickle in.
+                count = reply.readinto(buffer[:want])
+            except TransportError as exc:
+                raise RetryLater(f"connection dropped ({exc})") from exc
+            reads.took(time.monotonic() - began)
+            if count == 0:
+                break
+            self.file.write(buffer[:count], segment.pos)
+            # Before the bytes count as written, so the follower never reads them.
+            if self.ranged:
+                self.front.inline(buffer[:count], segment.pos)
+            with self.cond:
+                self.ranges.add(segment.pos, segment.pos + count)
+                segment.pos += count
+                written = self.ranges.written
+                self.cond.notify_all()
+            self.watchdog.delivered(id(segment), count)
+            budget.progress(self.mark.extend(written))
+            self.link.reporter.advance(self.wanted.label, count)
+            self.records.record()
+        if segment.pos < segment.end:
+            received = segment.pos - start
+            raise RetryLater(f"the body ended early after {received} bytes")

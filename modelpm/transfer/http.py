@@ -18,6 +18,7 @@ failure into :class:`~modelpm.transfer.transport.TransportError`. It is a
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
@@ -57,6 +58,14 @@ class Response:
             return self._raw.read(limit).decode("utf-8", "replace")
         except (OSError, http.client.HTTPException):
             return ""
+
+    def abort(self) -> None:
+        """Cut the connection now, from any thread: a read blocked on it returns or fails
+        at once (how Ctrl-C and the slow-link watchdog end a transfer within a second)."""
+        sock = self._conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         if self._closed:

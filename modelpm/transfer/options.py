@@ -21,5 +21,7 @@ class TransferOptions:
     read_size: int = 1 * MiB  # bytes asked from the socket per read
     connect_timeout: float = 10.0
     stall_timeout: float = 30.0  # no byte for this long: drop the connection and retry
+    min_rate: float = 1024.0  # bytes per second a connection must average over a window...
+    rate_window: float = 30.0  # ...of this many seconds, or it is cut and retried
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     record_every: float = 0.05  # seconds between resume records (a killed run re-sends this much)

@@ -10,6 +10,7 @@ test can tell a honoured ``Retry-After`` from an ignored one.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,18 +57,30 @@ class RetryPolicy:
 
 
 class Budget:
-    """Consecutive failures of one connection; :meth:`progress` refills it."""
+    """Consecutive failures of one connection, refilled by real progress.
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    Progress is new bytes (ones that extend what is already written, never bytes sent
+    again), and only a whole ``quantum`` of them since the last failure counts: a
+    server that drips a few bytes, or always breaks off at the same place, runs out of
+    retries instead of being retried forever.
+    """
+
+    def __init__(self, policy: RetryPolicy, quantum: int = 1) -> None:
         self.policy = policy
+        self.quantum = quantum
         self.failures = 0
+        self.gained = 0
 
-    def progress(self) -> None:
-        self.failures = 0
+    def progress(self, new_bytes: int) -> None:
+        self.gained += new_bytes
+        if self.gained >= self.quantum:
+            self.failures = 0
+            self.gained = 0
 
     def spend(self) -> bool:
         """Count a failure; False once the policy's retries are used up."""
         self.failures += 1
+        self.gained = 0
         return self.failures <= self.policy.retries
 
 
@@ -78,3 +91,19 @@ def wait(clock: Clock, seconds: float, check: Callable[[], None], step: float = 
     while (left := deadline - clock.now()) > 0:
         check()
         clock.sleep(min(step, left))
+
+
+class HighWater:
+    """The most bytes of one object ever written, across the attempts of one fetch: bytes
+    below it are sent again, not new (a server that ignores ``Range`` restarts at 0)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def extend(self, written: int) -> int:
+        """Raise the mark to ``written``; return how many bytes that added (0 if none)."""
+        with self._lock:
+            added = max(0, written - self.value)
+            self.value = max(self.value, written)
+            return added

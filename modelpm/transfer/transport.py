@@ -27,6 +27,9 @@ class Reply(ReplyHead, Protocol):
 
     def close(self) -> None: ...
 
+    def abort(self) -> None:
+        """Cut the connection from another thread: a blocked read returns or fails at once."""
+
     def __enter__(self) -> Reply: ...
 
     def __exit__(self, *_: object) -> None: ...

@@ -243,8 +243,14 @@ def translate_errors(
     import httpx2
     from huggingface_hub import errors as hf_errors
 
+    from modelpm.sources.hf.guards import AnswerRefused
+
     try:
         yield
+    except AnswerRefused as exc:
+        raise HubError(
+            f"{endpoint} {exc}", hint="the endpoint is not trustworthy; try another one"
+        ) from None
     except (
         hf_errors.HfHubHTTPError,
         hf_errors.OfflineModeIsEnabled,

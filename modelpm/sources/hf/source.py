@@ -26,6 +26,7 @@ from modelpm.errors import HubError, ModelpmError, NetworkError
 from modelpm.redact import clean
 from modelpm.sources.base import RemoteFile, ResolvedRevision
 from modelpm.sources.hf.errors import hub_error, network_error, translate_errors
+from modelpm.sources.hf.guards import GUARDS
 from modelpm.sources.hf.listing import remote_files
 from modelpm.sources.hf.token import TOKEN_GUARD
 from modelpm.transfer.origin import Fail, Relocate, ReplyHead, Verdict, Wanted, http_verdict
@@ -112,7 +113,10 @@ class HfSource:
         failures = 0
         while True:
             try:
-                with translate_errors(self.endpoint, ref, revision, token_set=bool(self._token)):
+                with (
+                    translate_errors(self.endpoint, ref, revision, token_set=bool(self._token)),
+                    GUARDS.bounded(self._timeout),
+                ):
                     return call()
             except HubError as error:
                 transient = isinstance(error, NetworkError) or error.status in (500, 502, 503, 504)
