@@ -147,7 +147,10 @@ def _whole(env: Mapping[str, str], name: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or int(raw) < 1:
-        raise UsageError(f"{name} must be a whole number of at least 1, not {raw!r}")
+        raise UsageError(
+            f"{name} must be a whole number of at least 1, not {raw!r}",
+            hint=f"set {name} to a number such as 8, or unset it for the default",
+        )
     return int(raw)
 
 
@@ -162,5 +165,8 @@ def _seconds(env: Mapping[str, str], name: str, *, positive: bool = False) -> fl
         value = -1.0
     if not value >= 0 or value == float("inf") or (positive and value == 0):
         least = "more than 0" if positive else "0 or more"
-        raise UsageError(f"{name} must be a number of seconds ({least}), not {raw!r}")
+        raise UsageError(
+            f"{name} must be a number of seconds ({least}), not {raw!r}",
+            hint=f"set {name} to a number of seconds such as 30, or unset it for the default",
+        )
     return value

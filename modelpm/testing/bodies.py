@@ -77,6 +77,14 @@ def stream(
         if fault.kind == "truncate" and length - 1 < limit:
             limit = length - 1
             cut = "drop"
+    drip = next((f for f in faults if f.kind == "drip"), None)
+    if drip is not None:  # one byte at a time, ``seconds`` apart: never a stall, never done
+        for offset in range(start, start + limit):
+            handle.seek(offset)
+            count(1)
+            sock.sendall(handle.read(1))
+            time.sleep(drip.seconds)
+        return cut
     stalls = sorted((f.after_bytes, f.seconds) for f in faults if f.kind == "stall")
     corrupt = {f.after_bytes for f in faults if f.kind == "corrupt"}
     rate = min((f.rate for f in faults if f.kind == "throttle" and f.rate > 0), default=0)

@@ -22,8 +22,10 @@ FaultKind = Literal[
     "truncate",
     "ignore_range",
     "expire_cdn",
+    "answer",
+    "drip",
 ]
-BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate")
+BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate", "drip")
 
 
 @dataclass
@@ -38,6 +40,11 @@ class Fault:
     after_bytes: int = 0
     seconds: float = 0.0
     rate: int = 0
+    # "answer": the whole answer, as a hostile server would send it. "{self}" in a header
+    # stands for the request's own URL; ``endless`` sends ``body`` over and over, chunked.
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    endless: bool = False
 
     def matches(self, origin: str, method: str, path: str) -> bool:
         return (

@@ -29,6 +29,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -153,6 +154,10 @@ class Handler(BaseHTTPRequestHandler):
         segments = [unquote(part) for part in self.raw_path.split("/")[1:]]
         self.faults = self.server.board.take(face.origin, method, "/" + "/".join(segments))
         try:
+            hostile = next((f for f in self.faults if f.kind == "answer"), None)
+            if hostile is not None:
+                self.send_hostile(hostile)
+                return
             status = next((f for f in self.faults if f.kind == "status"), None)
             if status is not None:
                 headers = {}
@@ -200,6 +205,30 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         body = json.dumps(payload).encode()
         self.send_bytes(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def send_hostile(self, fault: Fault) -> None:
+        """Whatever a hostile server would say: any status, headers and body, or a body that
+        never ends (until the client hangs up, or 1 GiB)."""
+        if fault.seconds:  # say nothing at all for this long first
+            time.sleep(fault.seconds)
+        url = f"http://{self.headers.get('host', '')}{self.path}"
+        headers = {key: value.replace("{self}", url) for key, value in fault.headers.items()}
+        body = fault.body.encode("latin-1")
+        if not fault.endless:
+            self.send_bytes(fault.status, body, headers)
+            return
+        self.close_connection = True
+        self.send_response(fault.status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"%x\r\n%s\r\n" % (len(body), body) if body else b""
+        sent = 0
+        while chunk and sent < 1 << 30:
+            self.wfile.write(chunk)
+            self._count(len(body))
+            sent += len(body)
 
     def send_error_answer(self, error: ErrorAnswer) -> None:
         headers = dict(error.headers)

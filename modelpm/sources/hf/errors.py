@@ -243,10 +243,12 @@ def translate_errors(
     import httpx2
     from huggingface_hub import errors as hf_errors
 
-    from modelpm.sources.hf.guards import AnswerRefused
+    from modelpm.sources.hf.guards import AnswerRefused, OutOfTime
 
     try:
         yield
+    except OutOfTime as exc:
+        raise network_error(endpoint, exc) from None
     except AnswerRefused as exc:
         raise HubError(
             f"{endpoint} {exc}", hint="the endpoint is not trustworthy; try another one"

@@ -33,15 +33,21 @@ if TYPE_CHECKING:
 MAX_BODY = 64 * 1024 * 1024  # far beyond any revision answer or listing page
 MAX_PAGES = 10_000  # 10 million files at the Hub's 1,000 per page
 BODY_DEADLINE = 300.0
+CALL_BUDGET = 4  # stall timeouts one API call may take, retries inside it included
 
 
 class AnswerRefused(Exception):
     """The endpoint answered in a way modelpm will not follow (the message says how)."""
 
 
+class OutOfTime(Exception):
+    """One API call (with every retry huggingface_hub makes inside it) took too long."""
+
+
 @dataclass
 class _Call:
     timeout: float
+    deadline: float
     pages: set[str] = field(default_factory=set)
 
 
@@ -51,13 +57,20 @@ class Guards:
 
     @contextlib.contextmanager
     def bounded(self, timeout: float) -> Iterator[None]:
-        """Requests made in this block (in this thread) are bounded."""
+        """Requests made in this block (in this thread) are bounded: each by ``timeout``
+        without a byte, and all of them (huggingface_hub retries some calls on its own,
+        sleeping up to 23 s) by CALL_BUDGET stall timeouts."""
         self.install()
-        self._local.call = _Call(timeout)
+        self._local.call = _Call(timeout, time.monotonic() + CALL_BUDGET * timeout)
         try:
             yield
         finally:
             self._local.call = None
+
+    def spent(self) -> bool:
+        """True once the current call's time budget is used up."""
+        call = self._call()
+        return call is not None and time.monotonic() > call.deadline
 
     def _call(self) -> _Call | None:
         call: _Call | None = getattr(self._local, "call", None)
@@ -68,6 +81,8 @@ class Guards:
         if call is None:
             return
         seconds = call.timeout
+        if time.monotonic() > call.deadline:
+            raise OutOfTime(f"no answer within {CALL_BUDGET * seconds:g} s")
         request.extensions["timeout"] = {
             "connect": min(seconds, 10.0),
             "read": seconds,
@@ -76,16 +91,19 @@ class Guards:
         }
         request.headers["accept-encoding"] = "identity"
         if request.method == "GET" and "/tree/" in request.url.path:
-            url = str(request.url)
-            if url in call.pages:
+            # Only pages already answered count: asking a page again after a timeout is a
+            # retry, asking it again after it came is a loop.
+            if str(request.url) in call.pages:
                 raise AnswerRefused("sent a next-page link back to a page it already sent")
             if len(call.pages) >= MAX_PAGES:
                 raise AnswerRefused(f"sent a listing of more than {MAX_PAGES} pages")
-            call.pages.add(url)
 
     def on_response(self, response: httpx2.Response) -> None:
-        if self._call() is None:
+        call = self._call()
+        if call is None:
             return
+        if response.request.method == "GET" and "/tree/" in response.request.url.path:
+            call.pages.add(str(response.request.url))
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
             raise AnswerRefused(f"sent a {encoding}-compressed answer when asked for none")

@@ -107,23 +107,29 @@ class HfSource:
         return remote_files(entries, ref, commit, self.endpoint)
 
     def _retrying(self, call: Callable[[], T], ref: RepoRef, revision: str) -> T:
-        """``call``, retried on 5xx and dropped connections."""
+        """``call``, retried on 5xx and dropped connections, all of it within one time
+        budget (:mod:`.guards`): a dead endpoint is a clear error in minutes, not hours."""
         if self._token:
             TOKEN_GUARD.install()  # again: close_session() makes a client without it
         failures = 0
-        while True:
-            try:
-                with (
-                    translate_errors(self.endpoint, ref, revision, token_set=bool(self._token)),
-                    GUARDS.bounded(self._timeout),
-                ):
-                    return call()
-            except HubError as error:
-                transient = isinstance(error, NetworkError) or error.status in (500, 502, 503, 504)
-                failures += 1
-                if not transient or failures > self._retry.retries:
-                    raise
-                self._clock.sleep(self._retry.delay(failures))
+        with GUARDS.bounded(self._timeout):
+            while True:
+                try:
+                    with translate_errors(
+                        self.endpoint, ref, revision, token_set=bool(self._token)
+                    ):
+                        return call()
+                except HubError as error:
+                    transient = isinstance(error, NetworkError) or error.status in (
+                        500,
+                        502,
+                        503,
+                        504,
+                    )
+                    failures += 1
+                    if not transient or failures > self._retry.retries or GUARDS.spent():
+                        raise
+                    self._clock.sleep(self._retry.delay(failures))
 
     # -- bytes (the Origin side) -------------------------------------------------------
 
