@@ -77,6 +77,9 @@ def main() -> None:
     # default huggingface.co, whatever endpoint modelpm was given) to build its user agent,
     # waiting up to 3 s where that host is unreachable. modelpm talks to one endpoint only.
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    # huggingface_hub logs its own retries as warnings; modelpm reports what happened in
+    # one error line when it matters, so the client's chatter stays out of the output.
+    os.environ.setdefault("HF_HUB_VERBOSITY", "error")
     if answer_noop_sync(sys.argv[1:]):
         return
     from modelpm.cli.main import main as cli_main

@@ -11,6 +11,7 @@ from pathlib import Path
 # registry" from its endpoint: set both before anything imports it, so that no test can
 # ever reach a real hub (a test that forgets HF_ENDPOINT hits a closed loopback port).
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_VERBOSITY"] = "error"  # as the command sets it: no client chatter
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 
 import pytest
@@ -27,6 +28,7 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith(("HF_", "HUGGING_FACE_", "MODELPM_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("HF_HUB_VERBOSITY", "error")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # tests point it at their hub
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))

@@ -213,7 +213,10 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(fault.seconds)
         url = f"http://{self.headers.get('host', '')}{self.path}"
         headers = {key: value.replace("{self}", url) for key, value in fault.headers.items()}
-        body = fault.body.encode("latin-1")
+        try:  # bytes carried as latin-1 text (a gzip body, say), else the text itself
+            body = fault.body.encode("latin-1")
+        except UnicodeEncodeError:
+            body = fault.body.encode("utf-8", "surrogatepass")
         if not fault.endless:
             self.send_bytes(fault.status, body, headers)
             return

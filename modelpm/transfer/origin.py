@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urljoin
 
-from modelpm.errors import IntegrityError, ModelpmError
+from modelpm.errors import HubError, IntegrityError, ModelpmError
 from modelpm.values import Digest, RepoRef, SourceKind
 
 
@@ -147,7 +147,10 @@ def http_verdict(reply: ReplyHead, url: str, wanted: Wanted) -> Verdict | None:
         location = reply.headers.get("location")
         if not location:
             return Retry(f"HTTP {status} without a Location")
-        return Follow(urljoin(url, location))
+        try:
+            return Follow(urljoin(url, location))
+        except ValueError:  # a broken IPv6 literal, a port of 99999: nowhere to go
+            return Fail(HubError(f"{wanted.label}: redirected to an invalid URL"))
     if status in (200, 206):
         return Accept()
     if status in (408, 429) or status >= 500:
