@@ -120,7 +120,7 @@ def sync_in_session(
             plan, root=root, store=store, state=state, fetcher=None, jobs=jobs, reporter=reporter
         )
     else:
-        with _downloader(session, reporter, transport) as downloader:
+        with open_downloader(session, reporter, transport) as downloader:
             report = apply_sync(
                 plan,
                 root=root,
@@ -134,9 +134,10 @@ def sync_in_session(
 
 
 @contextmanager
-def _downloader(
+def open_downloader(
     session: ProjectSession, reporter: Reporter | None, transport: Transport | None
 ) -> Iterator[Downloader]:
+    """The transfer engine for ``session``: its origins, store, options and an HTTP pool."""
     from modelpm.transfer.engine import Downloader
     from modelpm.workflow.origins import origins_for
 
