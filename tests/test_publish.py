@@ -303,3 +303,21 @@ def test_upload_progress_follows_the_bytes_even_through_a_retried_part(
     assert ("done", "config.json", 0) in recorder.events
     parts = [r for r in hub.requests if r.method == "PUT"]
     assert sum(r.received_bytes for r in parts) < len(WEIGHTS) + 1_000_000, "one part again"
+
+
+def test_the_offline_publish_example_runs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "publish_roundtrip.py"
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "requests made by sync on machine A: 0" in done.stdout
+    assert "holds the 4 saved files byte for byte: True" in done.stdout

@@ -18,7 +18,7 @@ from support import random_bytes
 
 from modelpm.testing import Fault, TestHub
 
-TOKEN = "hf_writer"
+TOKEN = "hf_conformance"  # not a token modelpm registered: its guard would keep it home
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -155,8 +155,8 @@ def test_multipart_upload_round_trip(hub: TestHub, api: HfApi, tmp_path: Path) -
 
 def test_refusals_the_client_meets(hub: TestHub, api: HfApi, tmp_path: Path) -> None:
     api.create_repo("acme/guarded")
-    hub.add_token("hf_reader", write=False)
-    reader = HfApi(endpoint=hub.endpoint, token="hf_reader")
+    hub.add_token("hf_conformance_reader", write=False)
+    reader = HfApi(endpoint=hub.endpoint, token="hf_conformance_reader")
     with pytest.raises(HfHubHTTPError) as caught:
         reader.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="acme/guarded")
     assert caught.value.response is not None and caught.value.response.status_code == 403

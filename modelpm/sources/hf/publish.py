@@ -153,16 +153,31 @@ class HfPublisher:
                     if isinstance(cause, HfHubHTTPError | ValueError | OSError):
                         raise cause from None
                     raise
-        except ValueError as exc:  # an LFS batch error: a file over the Hub's limit
-            detail = " ".join(str(exc).split())
-            raise WriteRefusedError(
-                f"{self.endpoint} refused the upload to {where}: {detail}",
-                hint="split large files (safetensors shards) or exclude them",
-            ) from None
+                except ValueError as exc:
+                    refusal = _client_refusal(self.endpoint, where, exc)
+                    if refusal is None:
+                        raise
+                    raise refusal from None
         except HubError as error:
             if error.hint and "try again later" in error.hint:
                 error.hint = _RETRY_HINT
             raise
+
+
+def _client_refusal(endpoint: str, where: str, exc: ValueError) -> WriteRefusedError | None:
+    """What the client raises as ValueError when the Hub refused files (None: not that)."""
+    detail = " ".join(str(exc).split())
+    if detail.startswith("LFS batch API returned errors"):  # e.g. a file over the size limit
+        return WriteRefusedError(
+            f"{endpoint} refused the upload to {where}: {detail}",
+            hint="split large files (safetensors shards) or exclude them",
+        )
+    if detail.startswith("Invalid metadata in README.md"):
+        return WriteRefusedError(
+            f"{endpoint} refused README.md of {where}: {detail}",
+            hint="fix the YAML block at the top of README.md",
+        )
+    return None
 
 
 def _race(ref: RepoRef, branch: str | None, parent: Commit | None) -> PublishRaceError:
