@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from support import Workspace, make_workspace, random_bytes, use_token
+from support import Workspace, make_workspace, random_bytes, use_token, write_folder
 
 import modelpm
 from modelpm.errors import PublishRaceError
@@ -27,14 +27,6 @@ def ws(tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch) -> Workspa
     workspace = make_workspace(tmp_path, hub, monkeypatch)
     use_token(hub, monkeypatch, "hf_writer")
     return workspace
-
-
-def write_folder(root: Path, files: dict[str, bytes]) -> Path:
-    for name, data in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return root
 
 
 def model_folder(ws: Workspace) -> Path:

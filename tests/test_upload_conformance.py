@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi, RepoFile, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError
-from support import random_bytes
+from support import random_bytes, write_folder
 
 from modelpm.testing import Fault, TestHub
 
@@ -27,14 +27,6 @@ def tree(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and ".cache" not in path.relative_to(folder).parts
     }
-
-
-def make_folder(root: Path, files: dict[str, bytes]) -> Path:
-    for name, data in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return root
 
 
 def download(hub: TestHub, tmp_path: Path, repo: str, revision: str = "main") -> dict[str, bytes]:
@@ -67,7 +59,7 @@ def test_create_repo_and_upload_folder_round_trip(hub: TestHub, api: HfApi, tmp_
     url = api.create_repo("acme/new")
     assert url.repo_id == "acme/new"
     api.create_repo("acme/new", exist_ok=True)  # 409 is "exists"
-    folder = make_folder(tmp_path / "out", FILES)
+    folder = write_folder(tmp_path / "out", FILES)
     info = api.upload_folder(repo_id="acme/new", folder_path=folder, commit_message="first")
     assert info.oid == hub.repo("acme/new").resolve("main")
     want = {".gitattributes": hub.repo("acme/new").files()[".gitattributes"].source.read_bytes()}
@@ -85,7 +77,7 @@ def test_unchanged_files_are_not_sent_again_and_delete_patterns_work(
     hub: TestHub, api: HfApi, tmp_path: Path
 ) -> None:
     api.create_repo("acme/m")
-    folder = make_folder(tmp_path / "out", FILES)
+    folder = write_folder(tmp_path / "out", FILES)
     api.upload_folder(repo_id="acme/m", folder_path=folder)
     (folder / "config.json").write_bytes(b'{"hidden_size": 16}\n')
     (folder / "nested" / "tokenizer.json").unlink()

@@ -1,11 +1,13 @@
 """Edits of ``models.toml`` that keep every byte the user wrote outside the edit.
 
-``add`` appends one ``[models.<name>]`` table at the end; ``remove`` cuts the
-lines of one table (its header, its keys, and the comment block glued right
-above its header) and nothing else, so comments that introduce the next table
-stay with it. Values are rendered by tomlkit, so quoting is always valid
-TOML. Each edit is checked by parsing the result with the strict manifest
-parser before the file is replaced atomically.
+``add`` appends one ``[models.<name>]`` table at the end; ``publish --pin``
+appends one too, or sets the keys of an existing one in place (tomlkit keeps
+every other byte); ``remove`` cuts the lines of one table (its header, its
+keys, and the comment block glued right above its header) and nothing else,
+so comments that introduce the next table stay with it. Values are rendered
+by tomlkit, so quoting is always valid TOML. Each edit is checked by parsing
+the result with the strict manifest parser before the file is replaced
+atomically.
 """
 
 from __future__ import annotations

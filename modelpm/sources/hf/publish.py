@@ -113,10 +113,14 @@ class HfPublisher:
             raise HubError(f"{self.endpoint} answered the commit without a commit id")
         return oid
 
-    def _head(self, ref: RepoRef, branch: str) -> str | None:
+    def _moved(self, ref: RepoRef, branch: str | None, parent: Commit | None) -> bool:
+        """After a refused commit: does the branch now point elsewhere than ``parent``?"""
+        if parent is None or branch is None:
+            return False
         with contextlib.suppress(HfHubHTTPError, ValueError, OSError):
-            return self._api.repo_info(ref.repo, revision=branch, repo_type=ref.repo_type).sha
-        return None
+            head = self._api.repo_info(ref.repo, revision=branch, repo_type=ref.repo_type).sha
+            return head is not None and head != parent
+        return False
 
     @contextlib.contextmanager
     def _errors(
@@ -137,8 +141,7 @@ class HfPublisher:
                 except HfHubHTTPError as exc:
                     status = exc.response.status_code if exc.response is not None else None
                     said = _server_message(exc)
-                    moved = parent is not None and branch is not None
-                    if status in race_on or (moved and self._head(ref, branch or "") != parent):
+                    if status in race_on or self._moved(ref, branch, parent):
                         raise _race(ref, branch, parent) from None
                     if status == 403:
                         raise _refused(self.endpoint, where, said) from None
