@@ -313,3 +313,18 @@ def test_the_offline_publish_example_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "requests made by sync on machine A: 0" in done.stdout
     assert "holds the 4 saved files byte for byte: True" in done.stdout
+
+
+def test_a_private_dataset_is_created_and_published(ws: Workspace, hub: TestHub) -> None:
+    data = random_bytes(400_000, 13)
+    write_folder(ws.root / "data", {"train.parquet": data, "README.md": b"# d\n"})
+    result = ws.cli(
+        "publish", "data", "--repo", "acme/d", "--repo-type", "dataset", "--create",
+        "--private", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    repo = hub.repo("acme/d", "dataset")
+    assert payload["created_repo"] and payload["commit"] == repo.resolve("main")
+    assert repo.private and repo.files()["train.parquet"].source.read_bytes() == data
+    assert any("/datasets/acme/d.git/info/lfs/objects/batch" in r.path for r in hub.requests)

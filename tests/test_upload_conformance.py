@@ -205,3 +205,28 @@ def test_objects_uploaded_before_a_failed_commit_are_not_sent_again(
     files = hub.repo("acme/cut").files()
     assert files["a.safetensors"].source.read_bytes() == first
     assert files["b.safetensors"].source.read_bytes() == second
+
+
+def test_a_chunked_upload_body_and_an_unsigned_link(hub: TestHub) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    data = random_bytes(100_000, 3)
+    oid = hashlib.sha256(data).hexdigest()
+    where = urlsplit(hub.cdn_endpoint)
+
+    def put(query: str) -> int:
+        connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+        try:
+            connection.request(
+                "PUT", f"/lfs-upload/{oid}?{query}", body=iter([data[:5000], data[5000:]])
+            )  # an iterator: http.client sends it chunked
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert put("expires=9999999999&sig=forged") == 403
+    assert hub.uploads.path(oid) is None
+    assert put(hub.sign(f"upload:{oid}:")) == 200
+    stored = hub.uploads.path(oid)
+    assert stored is not None and stored.read_bytes() == data
