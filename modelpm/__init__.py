@@ -8,6 +8,7 @@ The library API mirrors the CLI::
     modelpm.verify()               # re-hash what is placed
     modelpm.status()               # one row per model
     modelpm.path("bert")           # Path of a synced model
+    modelpm.publish("out", repo="acme/bert-ft", pin="bert-ft")   # push, verify, pin
 
 The names are loaded on first use (PEP 562): ``import modelpm`` costs nothing,
 so the ``modelpm`` command answers a no-op ``sync`` before it loads the rest.
@@ -19,7 +20,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from modelpm.api import LockResult, ModelStatus, SyncResult, lock, path, status, sync, verify
+    from modelpm.api import (
+        LockResult,
+        ModelStatus,
+        PublishResult,
+        SyncResult,
+        lock,
+        path,
+        publish,
+        status,
+        sync,
+        verify,
+    )
     from modelpm.errors import ModelpmError
 
 __version__ = "0.1.0"
@@ -28,10 +40,12 @@ __all__ = [
     "LockResult",
     "ModelStatus",
     "ModelpmError",
+    "PublishResult",
     "SyncResult",
     "__version__",
     "lock",
     "path",
+    "publish",
     "status",
     "sync",
     "verify",

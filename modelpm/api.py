@@ -17,6 +17,7 @@ from __future__ import annotations
 from modelpm.values import STATES
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
 from modelpm.workflow.locking import lock
+from modelpm.workflow.publishing import PublishResult, publish
 from modelpm.workflow.reading import outdated, path, status, verify
 from modelpm.workflow.results import LockResult, ModelStatus, OutdatedRow, SyncResult
 from modelpm.workflow.storing import gc_store, store_root, verify_store
@@ -28,6 +29,7 @@ __all__ = [
     "LockResult",
     "ModelStatus",
     "OutdatedRow",
+    "PublishResult",
     "RemoveResult",
     "SyncResult",
     "add",
@@ -37,6 +39,7 @@ __all__ = [
     "lock",
     "outdated",
     "path",
+    "publish",
     "remove",
     "status",
     "store_root",

@@ -17,6 +17,9 @@ message must make sense on its own and must never contain a secret.
     │   ├── EntryNotFoundError
     │   ├── GatedRepoError            gated repo: no token set, or this token has no access
     │   ├── TokenRejectedError        the hub rejected the token itself (401: invalid, expired)
+    │   ├── WriteRefusedError         publish: no token, a read-only token, a protected branch,
+    │   │                             a file over the hub's size limit
+    │   ├── PublishRaceError          publish: the branch moved since the upload was planned
     │   └── NetworkError              the hub could not be reached or the link dropped
     ├── IntegrityError                downloaded bytes do not match the lock
     ├── StorageError                  the disk refused a write (full, read-only, not a folder)
@@ -91,6 +94,15 @@ class GatedRepoError(HubError):
 
 class TokenRejectedError(HubError):
     """The hub refused the token itself (401): it is invalid, expired or revoked."""
+
+
+class WriteRefusedError(HubError):
+    """The hub will not take this push: no token, no write access, a protected branch,
+    a file over its size limit."""
+
+
+class PublishRaceError(HubError):
+    """Another push moved the branch after modelpm planned its upload; nothing was mixed."""
 
 
 class NetworkError(HubError):

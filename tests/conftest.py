@@ -10,9 +10,11 @@ from pathlib import Path
 # huggingface_hub reads these once, at import, and with telemetry on it fetches an "agent
 # registry" from its endpoint: set both before anything imports it, so that no test can
 # ever reach a real hub (a test that forgets HF_ENDPOINT hits a closed loopback port).
+# Xet likewise: the test hub speaks no Xet, and the client reads this switch at import.
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_VERBOSITY"] = "error"  # as the command sets it: no client chatter
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
+os.environ["HF_HUB_DISABLE_XET"] = "1"
 
 import pytest
 

@@ -130,6 +130,15 @@ def make_workspace(
     return Workspace(root=root, store=store, hub=hub, runner=CliRunner())
 
 
+def write_folder(root: Path, files: dict[str, bytes]) -> Path:
+    """``files`` (relative path -> bytes) written under ``root``; returns ``root``."""
+    for name, data in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return root
+
+
 def all_text_under(*folders: Path) -> str:
     """Everything a run left on disk, as text, for secret scans."""
     chunks = []

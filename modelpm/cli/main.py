@@ -1,7 +1,8 @@
 """The ``modelpm`` app: every command module registered on one typer app.
 
 Commands are plain functions in :mod:`~modelpm.cli.project_cmds`,
-:mod:`~modelpm.cli.edit_cmds` and :mod:`~modelpm.cli.store_cmds`; this module
+:mod:`~modelpm.cli.edit_cmds`, :mod:`~modelpm.cli.publish_cmd` and
+:mod:`~modelpm.cli.store_cmds`; this module
 registers them (in the order ``--help`` lists them) and is the console-script
 target behind :mod:`modelpm.entry`.
 """
@@ -12,7 +13,7 @@ import sys
 
 import typer
 
-from modelpm.cli import edit_cmds, project_cmds, store_cmds
+from modelpm.cli import edit_cmds, project_cmds, publish_cmd, store_cmds
 from modelpm.cli.common import Command, stderr
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.command(cls=Command)(edit_cmds.init)
 app.command(cls=Command)(edit_cmds.add)
 app.command(cls=Command)(edit_cmds.remove)
 app.command(cls=Command)(project_cmds.outdated)
+app.command(cls=Command)(publish_cmd.publish)
 
 store_app = typer.Typer(
     help="The content-addressed store shared by your projects.",

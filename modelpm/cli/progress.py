@@ -32,8 +32,16 @@ PLAIN_INTERVAL = 5.0
 class ProgressReporter:
     """A :class:`modelpm.progress.Reporter` that draws on ``console``."""
 
-    def __init__(self, console: Console, *, quiet: bool = False, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+        verb: str = "downloading",
+    ) -> None:
         self.console = console
+        self.verb = verb
         self.quiet = quiet
         self.verbose = verbose
         self.lock = threading.Lock()
@@ -68,7 +76,7 @@ class ProgressReporter:
                 self.total_task = self.progress.add_task(f"{total_files} files", total=total_bytes)
             else:
                 self.console.print(
-                    f"downloading {plural(total_files, 'file')}, {human_size(total_bytes)}"
+                    f"{self.verb} {plural(total_files, 'file')}, {human_size(total_bytes)}"
                 )
                 self.last_line = time.monotonic()
 

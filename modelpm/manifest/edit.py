@@ -1,17 +1,19 @@
 """Edits of ``models.toml`` that keep every byte the user wrote outside the edit.
 
-``add`` appends one ``[models.<name>]`` table at the end; ``remove`` cuts the
-lines of one table (its header, its keys, and the comment block glued right
-above its header) and nothing else, so comments that introduce the next table
-stay with it. Values are rendered by tomlkit, so quoting is always valid
-TOML. Each edit is checked by parsing the result with the strict manifest
-parser before the file is replaced atomically.
+``add`` appends one ``[models.<name>]`` table at the end; ``publish --pin``
+appends one too, or sets the keys of an existing one in place (tomlkit keeps
+every other byte); ``remove`` cuts the lines of one table (its header, its
+keys, and the comment block glued right above its header) and nothing else,
+so comments that introduce the next table stay with it. Values are rendered
+by tomlkit, so quoting is always valid TOML. Each edit is checked by parsing
+the result with the strict manifest parser before the file is replaced
+atomically.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 
 from modelpm import tomlcompat
@@ -166,3 +168,58 @@ def _header_path(line: str) -> tuple[str, ...] | None:
 
 def write_manifest(path: Path, text: str) -> None:
     atomic_write_text(path, text)
+
+
+# -- publish --pin: add the table, or update the keys that say what was published ----------
+
+
+def pin_model(
+    manifest: Manifest,
+    text: str,
+    name: str,
+    *,
+    repo: str,
+    repo_type: str,
+    revision: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+) -> tuple[str, Manifest]:
+    """``[models.<name>]`` naming exactly this repo, revision and selection.
+
+    A new name gets a new table at the end (as ``add``). An existing table keeps its
+    place, its comments and every other key (``dest`` first of all); ``repo``,
+    ``repo-type``, ``revision``, ``include`` and ``exclude`` are set, or removed where
+    the publish used the default (a ``revision = "main"`` already written stays).
+    """
+    if not any(spec.name == name for spec in manifest.models):
+        table = render_table(
+            name, repo, revision=revision, include=include, exclude=exclude, repo_type=repo_type
+        )
+        return add_model(manifest, text, table)
+    import tomlkit  # only edits load it
+
+    document = tomlkit.parse(text)
+    models = document.get("models")
+    entry = models.get(name) if isinstance(models, MutableMapping) else None
+    if not isinstance(entry, MutableMapping):
+        raise ManifestError(
+            f"{manifest.path.name}: model {name!r} is not written as a [models.{name}] table",
+            hint=f"edit [models.{name}] by hand, or pin under another name",
+        )
+    keep_revision = revision != DEFAULT_REVISION or "revision" in entry
+    wanted: dict[str, object] = {
+        "repo": repo,
+        "repo-type": repo_type if repo_type != "model" else None,
+        "revision": revision if keep_revision else None,
+        "include": list(include) or None,
+        "exclude": list(exclude) or None,
+    }
+    if "source" in entry:
+        wanted["source"] = "hf"
+    for key, value in wanted.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    new_text = tomlkit.dumps(document)
+    return new_text, parse_manifest(new_text, manifest.path)

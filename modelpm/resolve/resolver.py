@@ -9,7 +9,7 @@ lookup; never prints and never writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from modelpm.errors import HubError, ManifestError
@@ -19,7 +19,7 @@ from modelpm.paths import check_repo_path, check_size, check_tree
 from modelpm.resolve.staleness import locks_spec
 from modelpm.select.patterns import is_selected
 from modelpm.sources.base import RemoteFile, Source
-from modelpm.values import RepoRef, SourceKind
+from modelpm.values import Commit, RepoRef, SourceKind
 
 SourceFor = Callable[[SourceKind], Source]
 """The source of a kind (opened on first use, so a run that resolves nothing opens none)."""
@@ -85,6 +85,12 @@ def resolve_model(spec: ModelSpec, source: Source) -> LockedModel:
     commit = source.resolve(ref, spec.revision).commit
     remote = source.list_files(ref, commit)
     _check_listing(remote, source, ref, commit)
+    return locked_model(spec, commit, remote)
+
+
+def locked_model(spec: ModelSpec, commit: Commit, remote: Sequence[RemoteFile]) -> LockedModel:
+    """The lock entry of ``spec`` at ``commit``, whose files are ``remote``."""
+    ref = RepoRef(spec.repo, spec.repo_type)
     files = tuple(
         LockedFile(path=item.path, size=item.size, digest=item.digest)
         for item in remote

@@ -15,6 +15,7 @@ from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
     from modelpm.sources.base import Source
+    from modelpm.upload.target import Publisher
 
 
 def open_source(
@@ -39,4 +40,25 @@ def open_source(
             raise offline_error()
         retry = API_RETRIES if retry_delay is None else replace(API_RETRIES, backoff=retry_delay)
         return HfSource(endpoint, find_token(), retry=retry, timeout=timeout or 30.0)
+    raise AssertionError(f"unknown source {kind!r}")  # pragma: no cover - Literal is closed
+
+
+def open_publisher(kind: SourceKind, endpoint: str, *, offline: bool = False) -> Publisher:
+    """What pushes to the source of ``kind`` at ``endpoint``, with the source's own token
+    (found as downloads find it); a push needs one."""
+    if kind == "hf":
+        from modelpm.errors import WriteRefusedError
+        from modelpm.sources.hf.errors import offline_error
+        from modelpm.sources.hf.publish import HfPublisher
+        from modelpm.sources.hf.token import find_token
+
+        if offline:
+            raise offline_error()
+        token = find_token()
+        if not token:
+            raise WriteRefusedError(
+                f"publishing to {endpoint} needs a token, and none is set",
+                hint="set HF_TOKEN to a token with write access (or run `hf auth login`)",
+            )
+        return HfPublisher(endpoint, token)
     raise AssertionError(f"unknown source {kind!r}")  # pragma: no cover - Literal is closed

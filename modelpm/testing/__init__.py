@@ -9,8 +9,16 @@ bodies, 429/5xx with ``Retry-After``, a server that ignores ``Range``,
 expired CDN links). It counts requests and bytes so tests can assert that a
 run made zero requests or how many bytes were sent again.
 
-The official ``huggingface_hub`` client downloads from it correctly; the
-conformance tests in ``tests/test_conformance.py`` prove it.
+It also takes pushes: the Hub's upload API (create repo, preupload, LFS batch
+with basic and multipart transfers to signed upload links, NDJSON commits with
+``parentCommit``, branches, tags), tokens with or without write access,
+protected branches, a per-file size limit, and upload faults (a cut request
+body, bytes stored other than sent). Clients need ``HF_HUB_DISABLE_XET=1``: it
+speaks no Xet.
+
+The official ``huggingface_hub`` client downloads from it and uploads to it
+correctly; the conformance tests in ``tests/test_conformance.py`` and
+``tests/test_upload_conformance.py`` prove it.
 """
 
 from modelpm.testing.faults import Fault, RequestRecord

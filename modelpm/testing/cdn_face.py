@@ -1,6 +1,7 @@
 """The CDN's face: LFS objects behind the signed, expiring links that ``/resolve`` hands out.
 
     HEAD|GET /lfs/{sha256}?expires={unix time}&sig={hmac}   200 or 206 (Range)
+    PUT /lfs-upload/{sha256}[?part=N]&expires=…&sig=…       an upload (testing.lfs_store)
     a bad signature, a past ``expires`` or an expire_cdn fault  403 "Request has expired"
     an object no commit holds, any other route                  404 NoSuchKey
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from modelpm.testing.lfs_store import UploadStore
 from modelpm.testing.plumbing import ErrorAnswer, Handler
 from modelpm.testing.repo import RepoFile
 
@@ -26,6 +28,9 @@ class CdnView(Protocol):
 
     def lfs_object(self, sha256: str) -> RepoFile | None: ...
 
+    @property
+    def uploads(self) -> UploadStore: ...
+
 
 class CdnFace:
     origin = "cdn"
@@ -34,6 +39,9 @@ class CdnFace:
         self.hub = hub
 
     def answer(self, request: Handler, segments: list[str]) -> None:
+        if len(segments) == 2 and segments[0] == "lfs-upload" and request.method == "PUT":
+            self.hub.uploads.answer_put(request, segments[1], self.hub.check_signature)
+            return
         if len(segments) != 2 or segments[0] != "lfs" or request.method not in ("GET", "HEAD"):
             raise ErrorAnswer(404, None, "NoSuchKey")
         sha256 = segments[1]

@@ -4,6 +4,11 @@ A :class:`Fault` applies to the next ``times`` requests that match its
 origin, method and path substring (``times=None``: until cleared). Matching
 takes a fault's turn atomically, so concurrent connections never both get a
 fault meant for one.
+
+Most faults spoil an answer. Two spoil an upload instead: ``drop`` and ``reset``
+on a ``PUT`` cut the connection once ``after_bytes`` of the request body have
+arrived, and ``corrupt_upload`` makes the hub store other bytes than it was sent
+(one byte flipped) and list what it stored, as a broken storage backend would.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ FaultKind = Literal[
     "expire_cdn",
     "answer",
     "drip",
+    "corrupt_upload",
 ]
 BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate", "drip")
 
@@ -67,6 +73,7 @@ class RequestRecord:
     status: int
     headers: dict[str, str]
     body_bytes: int
+    received_bytes: int = 0  # of the request body (uploads)
 
 
 @dataclass
@@ -80,6 +87,7 @@ class LiveRecord:
     status: int
     headers: dict[str, str]
     body_bytes: int = 0
+    received_bytes: int = 0
 
     def freeze(self) -> RequestRecord:
         return RequestRecord(**asdict(self))

@@ -6,6 +6,7 @@
     GET  /api/{t}/{repo}/commits/{rev}                           paginated history
     POST /api/{t}/{repo}/paths-info/{rev}                        form paths=…
     HEAD|GET /[datasets/|spaces/]{repo}/resolve/{rev}/{path}     200, or 302 to the CDN (LFS)
+    the upload API (create, preupload, LFS batch, commit, branch, tag)   see hf_upload
 
 Who may read what, checked in this order, as the Hub answers (shared/hub-protocol.md §9):
 
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, quote
 
 import modelpm.testing.hf_json as hf_json
+import modelpm.testing.hf_upload as hf_upload
 from modelpm.testing.plumbing import ErrorAnswer, Handler
 from modelpm.testing.repo import Commit, HubRepo
 
@@ -36,7 +38,7 @@ _TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 _PREFIXES = {"datasets": "dataset", "spaces": "space"}
 
 
-class HubView(Protocol):
+class HubView(hf_upload.UploadView, Protocol):
     """What the Hub's face reads from the test hub (``TestHub`` provides it)."""
 
     @property
@@ -96,6 +98,12 @@ class _Call:
         self.token = token
 
     def route(self, segments: list[str]) -> None:
+        if segments[:1] == ["api"] and hf_upload.answer_hub_level(
+            self.hub, self.request, self.token, segments[1:]
+        ):
+            return
+        if hf_upload.answer_lfs(self.hub, self.request, self.token, self._repo, segments):
+            return
         if len(segments) >= 2 and segments[0] == "api" and segments[1] in _TYPES:
             repo, rest = self._repo(_TYPES[segments[1]], segments[2:])
             self._api(repo, rest)
@@ -133,6 +141,8 @@ class _Call:
 
     def _api(self, repo: HubRepo, rest: list[str]) -> None:
         request = self.request
+        if hf_upload.answer_repo_level(self.hub, request, self.token, repo, rest):
+            return
         get, post, params = request.method == "GET", request.method == "POST", request.params
         if get and (not rest or (rest[0] == "revision" and len(rest) == 2)):
             commit = self._commit(repo, rest[1] if rest else "main")

@@ -7,7 +7,8 @@
         hub.add_fault(Fault("drop", origin="cdn", after_bytes=1 << 20))
         hub.request_count, hub.bytes_sent, hub.requests
 
-It owns the repos, the tokens, the signing key of CDN links and the fault board;
+It owns the repos, the tokens (each may read all repos or some, and write or not),
+the uploaded LFS objects, the signing key of CDN and upload links and the fault board;
 each origin is an ``http.OriginServer`` speaking one face (``hf_face``, ``cdn_face``)
 that reads this state through the face's own Protocol, so no face imports this
 module. Binds 127.0.0.1 only, on free ports, and stops its threads on ``stop()``.
@@ -28,6 +29,7 @@ from types import TracebackType
 from modelpm.testing.cdn_face import CdnFace
 from modelpm.testing.faults import Fault, FaultBoard, RequestRecord
 from modelpm.testing.hf_face import HfFace
+from modelpm.testing.lfs_store import UploadStore
 from modelpm.testing.plumbing import Face, OriginServer
 from modelpm.testing.repo import Clock, HubRepo, RepoFile
 
@@ -46,6 +48,11 @@ class TestHub:
         self.board = FaultBoard()
         self.repos: dict[tuple[str, str], HubRepo] = {}
         self.tokens: dict[str, frozenset[str] | None] = {}
+        self.writers: dict[str, bool] = {}  # token -> may write where it may read
+        self.users: dict[str, str] = {}  # token -> user name
+        self.uploads = UploadStore(self.root / "uploads")
+        self.max_file_size: int | None = None  # the Hub's per-file limit, when set
+        self.multipart_chunk = 0  # objects larger than this go up in parts (0: never)
         self.link_lifetime = LINK_LIFETIME
         self._clock = Clock()
         self._secret = secrets.token_bytes(16)
@@ -130,8 +137,27 @@ class TestHub:
         with self._lock:
             return self.repos.get((repo_type, repo_id))
 
-    def add_token(self, token: str, *, repos: Iterable[str] | None = None) -> None:
+    def add_token(
+        self,
+        token: str,
+        *,
+        repos: Iterable[str] | None = None,
+        write: bool = True,
+        user: str = "tester",
+    ) -> None:
+        """A token that reads ``repos`` (None: every repo) and, if ``write``, writes them."""
         self.tokens[token] = frozenset(repos) if repos is not None else None
+        self.writers[token] = write
+        self.users[token] = user
+
+    def token_can_write(self, token: str | None, repo_id: str) -> bool:
+        if token is None or not self.writers.get(token, False):
+            return False
+        allowed = self.tokens.get(token)
+        return allowed is None or repo_id in allowed
+
+    def token_user(self, token: str) -> tuple[str, str]:
+        return self.users.get(token, "tester"), "write" if self.writers.get(token) else "read"
 
     def token_can_read(self, token: str | None, repo: HubRepo) -> bool:
         if token is None or token not in self.tokens:
@@ -153,6 +179,10 @@ class TestHub:
         expires = str(int(time.time() + self.link_lifetime))
         signature = _sign(self._secret, sha256, expires)
         return f"{self.cdn_endpoint}/lfs/{sha256}?expires={expires}&sig={signature}"
+
+    def sign(self, what: str) -> str:
+        expires = str(int(time.time() + self.link_lifetime))
+        return f"expires={expires}&sig={_sign(self._secret, what, expires)}"
 
     def check_signature(self, sha256: str, expires: str, signature: str) -> bool:
         return hmac.compare_digest(_sign(self._secret, sha256, expires), signature)

@@ -137,22 +137,28 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
     def _handle(self, method: str) -> None:
         self.method = method
         self.live = None
         split = urlsplit(self.path)
         self.raw_path, self.query = split.path, split.query
         self.params = parse_qs(split.query)
-        length = int(self.headers.get("content-length") or 0)
-        self.body = self.rfile.read(length) if length else b""
         self.faults = []
         self.recording = not self.raw_path.startswith(CONTROL)
         if not self.recording:
+            self.body = self._read_body(None)
             self._control()
             return
         face = self.server.face
         segments = [unquote(part) for part in self.raw_path.split("/")[1:]]
         self.faults = self.server.board.take(face.origin, method, "/" + "/".join(segments))
+        cut = next((f for f in self.faults if f.kind in ("drop", "reset")), None)
+        self.body = self._read_body(cut if method == "PUT" else None)
+        if cut is not None and method == "PUT":
+            return
         try:
             hostile = next((f for f in self.faults if f.kind == "answer"), None)
             if hostile is not None:
@@ -170,6 +176,35 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def _read_body(self, cut: Fault | None) -> bytes:
+        """The request body (``Content-Length`` or chunked); with an upload fault, only
+        its first ``after_bytes`` before the connection is cut (recorded as status 0)."""
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            body = bytearray()
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            while self.rfile.readline().strip():  # trailers
+                pass
+            data = bytes(body)
+        else:
+            length = int(self.headers.get("content-length") or 0)
+            limit = length if cut is None else min(length, cut.after_bytes)
+            data = self.rfile.read(limit) if limit else b""
+        if cut is not None:
+            self.send_response(0)  # records the request; nothing is sent
+            assert self.live is not None
+            self.live.received_bytes = len(data)
+            self.close_connection = True
+            if cut.kind == "reset":
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return data[: cut.after_bytes]
+        return data
+
     def send_response(self, code: int, message: str | None = None) -> None:
         if self.recording and self.live is None:  # before any byte of the answer leaves
             self.live = LiveRecord(
@@ -179,9 +214,11 @@ class Handler(BaseHTTPRequestHandler):
                 query=self.query,
                 status=code,
                 headers={key.lower(): value for key, value in self.headers.items()},
+                received_bytes=len(getattr(self, "body", b"")),
             )
             self.server.board.record(self.live)
-        super().send_response(code, message)
+        if code:
+            super().send_response(code, message)
 
     def _count(self, sent: int) -> None:
         if self.live is not None:

@@ -4,6 +4,9 @@ File bytes given as ``bytes`` are written once under the hub's root, named by
 their sha256; a ``Path`` is served from where it is (large benchmark files
 are never copied). Hashes are computed streaming and cached per
 (path, size, mtime), so committing a 1 GiB folder twice hashes it once.
+A commit made with ``expected_parent`` lands only if the branch head is still
+that commit (:class:`StaleParent` otherwise), checked and moved under the
+repo's lock, so two racing pushes never both land.
 """
 
 from __future__ import annotations
@@ -106,6 +109,15 @@ def _hash_source(path: Path) -> tuple[str, str]:
     return result
 
 
+class StaleParent(Exception):
+    """A commit named a parent that is no longer the head of its branch."""
+
+    def __init__(self, expected: str, head: str | None) -> None:
+        super().__init__(f"parent {expected} is not the head {head}")
+        self.expected = expected
+        self.head = head
+
+
 def is_lfs_by_default(path: str, size: int) -> bool:
     return path.lower().endswith(LFS_EXTENSIONS) or size >= LFS_SIZE
 
@@ -124,6 +136,7 @@ class HubRepo:
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    protected: set[str] = field(default_factory=set)  # branches nobody may push to
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- writing ---------------------------------------------------------------
@@ -138,10 +151,19 @@ class HubRepo:
         replace: bool = False,
         lfs: Iterable[str] | None = None,
         date: datetime | None = None,
+        expected_parent: str | None = None,
     ) -> str:
-        """Add or update ``files`` on ``branch`` (``replace``: exactly these); return the sha."""
+        """Add or update ``files`` on ``branch`` (``replace``: exactly these); return the sha.
+
+        ``expected_parent``: the commit the caller saw at the head of ``branch`` (a
+        40-hex id or a prefix of one); raises :class:`StaleParent` if the head moved.
+        """
         with self.lock:
             parent = self.branches.get(branch)
+            if expected_parent is not None and not (
+                parent and len(expected_parent) >= 7 and parent.startswith(expected_parent)
+            ):
+                raise StaleParent(expected_parent, parent)
             tree: dict[str, RepoFile] = {}
             if parent and not replace:
                 tree.update(self.commits[parent].files)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,7 +115,8 @@ def sync_in_session(
     remove_temp_files(session.project.state_dir, recursive=False, older_than=3600)
     remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
     config = session.config
-    with _downloader(session, reporter, transport, offline) as downloader:
+    fetching = nullcontext(None) if offline else open_downloader(session, reporter, transport)
+    with fetching as downloader:
         report = apply_sync(
             plan,
             root=root,
@@ -130,13 +131,10 @@ def sync_in_session(
 
 
 @contextmanager
-def _downloader(
-    session: ProjectSession, reporter: Reporter | None, transport: Transport | None, offline: bool
-) -> Iterator[Downloader | None]:
-    """The fetcher of this sync (None offline: what the store lacks is then an error)."""
-    if offline:
-        yield None
-        return
+def open_downloader(
+    session: ProjectSession, reporter: Reporter | None, transport: Transport | None
+) -> Iterator[Downloader]:
+    """The transfer engine for ``session``: its origins, store, options and an HTTP pool."""
     from modelpm.transfer.engine import Downloader
     from modelpm.workflow.origins import origins_for
 
