@@ -5,6 +5,7 @@ project lock, no write, no request, no hub library loaded
 (:func:`in_sync` is what the ``modelpm`` command asks before its CLI even
 loads). Anything else runs in one :class:`~modelpm.project.session.ProjectSession`:
 re-lock if stale and allowed, plan against the store, then place and fetch.
+``dry_run`` plans from a view (re-locking in memory if needed) and writes nothing.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ def sync(
     sources: Mapping[SourceKind, Source] | None = None,
     transport: Transport | None = None,
     endpoint: str | None = None,
+    dry_run: bool = False,
 ) -> SyncResult:
-    """Make every destination hold exactly the locked bytes, fetching only what is missing."""
+    """Make every destination hold exactly the locked bytes, fetching only what is missing
+    (``dry_run``: only say what that would do)."""
     overrides = Overrides(
         store=Path(store) if store is not None else None,
         endpoint=endpoint,
@@ -68,6 +71,8 @@ def sync(
     view.manifest.check_names(names)
     offline = offline or view.config.offline
     current = usable_lock(view, locked=locked, frozen=frozen, offline=offline)
+    if dry_run:
+        return _dry_run(view, current, names, transport)
     if current is not None:
         plan = plan_for(view, current, names, view.state)
         if plan.is_noop:
@@ -101,7 +106,7 @@ def sync_in_session(
     current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
     lock_result = None
     if current is None:
-        lock_result = lock_in_session(session)
+        lock_result = lock_in_session(session, transport=transport)
         current = lock_result.lock
     store = session.store
     state = session.touch_state()
@@ -131,6 +136,20 @@ def sync_in_session(
                 reporter=reporter,
             )
     return SyncResult(lock_result, plan, report)
+
+
+def _dry_run(
+    view: ProjectView, current: Lock | None, names: Sequence[str], transport: Transport | None
+) -> SyncResult:
+    """What a sync would do: the plan against the store as it is, and the lock it would use."""
+    from modelpm.workflow.locking import relock
+
+    lock_result = None
+    if current is None:
+        lock_result = relock(view, transport=transport)
+        current = lock_result.lock
+    plan = plan_for(view, current, names, view.state, view.store.has)
+    return SyncResult(lock_result, plan, SyncReport(), dry_run=True)
 
 
 @contextmanager
