@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from modelpm.values import STATES
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
+from modelpm.workflow.exporting import ExportResult, export_hf_cache, run
 from modelpm.workflow.locking import lock
 from modelpm.workflow.reading import outdated, path, status, verify
 from modelpm.workflow.results import LockResult, ModelStatus, OutdatedRow, SyncResult
@@ -25,12 +26,14 @@ from modelpm.workflow.syncing import in_sync, sync
 __all__ = [
     "STATES",
     "AddResult",
+    "ExportResult",
     "LockResult",
     "ModelStatus",
     "OutdatedRow",
     "RemoveResult",
     "SyncResult",
     "add",
+    "export_hf_cache",
     "gc_store",
     "in_sync",
     "init",
@@ -38,6 +41,7 @@ __all__ = [
     "outdated",
     "path",
     "remove",
+    "run",
     "status",
     "store_root",
     "sync",

@@ -125,13 +125,13 @@ def sync_in_session(
             plan, root=root, store=store, state=state, fetcher=None, jobs=jobs, reporter=reporter
         )
     else:
-        with _downloader(session, reporter, transport) as downloader:
+        with downloader(session, reporter, transport) as fetcher:
             report = apply_sync(
                 plan,
                 root=root,
                 store=store,
                 state=state,
-                fetcher=downloader,
+                fetcher=fetcher,
                 jobs=jobs,
                 reporter=reporter,
             )
@@ -153,9 +153,10 @@ def _dry_run(
 
 
 @contextmanager
-def _downloader(
-    session: ProjectSession, reporter: Reporter | None, transport: Transport | None
+def downloader(
+    session: ProjectView, reporter: Reporter | None, transport: Transport | None
 ) -> Iterator[Downloader]:
+    """The engine, fetching from the origins :mod:`~modelpm.workflow.origins` names."""
     from modelpm.transfer.engine import Downloader
     from modelpm.workflow.origins import origins_for
 
