@@ -15,6 +15,7 @@ drive it against an in-memory source. The implementations live in
 from __future__ import annotations
 
 from modelpm.values import STATES
+from modelpm.workflow.auditing import AuditReport, audit
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
 from modelpm.workflow.exporting import ExportResult, export_hf_cache, run
 from modelpm.workflow.locking import lock
@@ -26,6 +27,7 @@ from modelpm.workflow.syncing import in_sync, sync
 __all__ = [
     "STATES",
     "AddResult",
+    "AuditReport",
     "ExportResult",
     "LockResult",
     "ModelStatus",
@@ -33,6 +35,7 @@ __all__ = [
     "RemoveResult",
     "SyncResult",
     "add",
+    "audit",
     "export_hf_cache",
     "gc_store",
     "in_sync",

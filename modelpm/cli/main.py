@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from modelpm.cli import edit_cmds, export_cmds, project_cmds, store_cmds
+from modelpm.cli import audit_cmds, edit_cmds, export_cmds, project_cmds, store_cmds
 from modelpm.cli.common import Command, stderr
 
 app = typer.Typer(
@@ -53,7 +53,8 @@ store_app.command(cls=Command)(store_cmds.verify)
 store_app.command(cls=Command)(store_cmds.gc)
 app.add_typer(store_app, name="store")
 
-# Issue 12: the locked models for tools that load by repo id.
+# Issue 12: what could run code, and the locked models for tools that load by repo id.
+app.command(cls=Command)(audit_cmds.audit)
 export_app = typer.Typer(
     help="The locked models in layouts other tools read.",
     no_args_is_help=True,

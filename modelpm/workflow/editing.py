@@ -28,6 +28,7 @@ from modelpm.resolve.resolver import Resolved, lock_project
 from modelpm.sources.base import Source
 from modelpm.transfer.transport import Transport
 from modelpm.values import SourceKind
+from modelpm.workflow.auditing import record_hub_scans
 from modelpm.workflow.fetching import StoreReader
 from modelpm.workflow.results import SyncResult
 from modelpm.workflow.syncing import sync_in_session
@@ -94,6 +95,7 @@ def add(
         session.write_lock(outcome.lock)
         model = outcome.lock.get(name)
         assert model is not None
+        record_hub_scans(session, [model])
         synced = None
         if sync_now:
             synced = sync_in_session(session, [name], reporter=reporter, transport=transport)

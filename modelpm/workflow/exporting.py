@@ -29,6 +29,7 @@ from modelpm.progress import Reporter
 from modelpm.project.session import PathLike, ProjectView, open_view
 from modelpm.resolve.staleness import staleness
 from modelpm.values import RepoRef, RepoType, SourceKind
+from modelpm.workflow.auditing import audit_models, refuse
 
 if TYPE_CHECKING:
     from modelpm.sources.base import Source
@@ -92,6 +93,8 @@ def export_view(
     skipped = tuple(f"{m.name}: from {m.source}, not the Hub" for m in chosen if m not in exported)
     tasks = wanted_files(Lock(tuple(exported)), view.manifest.destinations)
     objects = _in_store(view, tasks, reporter, transport)
+    # Exporting places files where loaders read them: the audit policy holds here too.
+    refuse(audit_models(view, exported, lambda task: objects[task.digest], lock))
     repos: list[ExportedRepo] = []
     kept: dict[Path, Keep] = {}
     for model in exported:

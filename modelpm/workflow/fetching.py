@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from modelpm.project.session import ProjectView
     from modelpm.store.local import Store
     from modelpm.transfer.engine import Downloader
+    from modelpm.transfer.origin import Wanted
     from modelpm.transfer.transport import Transport
 
 
@@ -68,11 +69,15 @@ class StoreReader:
             remote.size,
             remote.digest,
         )
+        return self.obtain(wanted).read_bytes()
+
+    def obtain(self, wanted: Wanted) -> Path:
+        """The verified object of ``wanted``, fetched if the store lacks it."""
         store = self.view.store
         present = store.has if self.scratch else store.vouch  # scratch: not even an eviction
         if present(wanted.digest, wanted.size):
-            return store.object_path(wanted.digest).read_bytes()
-        return self._engine().fetch(wanted).read_bytes()
+            return store.object_path(wanted.digest)
+        return self._engine().fetch(wanted)
 
     def _engine(self) -> Downloader:
         if self._downloader is None:

@@ -83,6 +83,9 @@ def lock_in_session(
     if not result.resolved and not result.removed and session.lock is not None:
         return result
     written = session.write_lock(result.lock)
+    from modelpm.workflow.auditing import record_hub_scans
+
+    record_hub_scans(session, [m for m in result.lock.models if m.name in result.resolved])
     return replace(result, written=written, dry_run=False)
 
 

@@ -11,6 +11,7 @@ re-lock if stale and allowed, plan against the store, then place and fetch.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,7 @@ from modelpm.workflow.locking import lock_in_session, usable_lock
 from modelpm.workflow.results import SyncResult
 
 if TYPE_CHECKING:  # loaded only when there is work: the no-op answer needs none of them
+    from modelpm.plan.tasks import FileTask
     from modelpm.sources.base import Source
     from modelpm.transfer.engine import Downloader
     from modelpm.transfer.origin import Origin, Wanted
@@ -120,22 +122,42 @@ def sync_in_session(
     remove_temp_files(session.project.state_dir, recursive=False, older_than=3600)
     remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
     jobs = session.config.jobs
+    _gate(session, current, plan, offline, transport)
     if offline:
         report = apply_sync(
             plan, root=root, store=store, state=state, fetcher=None, jobs=jobs, reporter=reporter
         )
     else:
-        with downloader(session, reporter, transport) as fetcher:
+        from modelpm.workflow.auditing import gate_fetched
+
+        with downloader(session, reporter, transport) as engine:
+
+            def fetch_then_audit(task: FileTask, cancel: threading.Event) -> None:
+                engine(task, cancel)
+                gate_fetched(session, task, store.object_path(task.digest))
+
             report = apply_sync(
                 plan,
                 root=root,
                 store=store,
                 state=state,
-                fetcher=fetcher,
+                fetcher=fetch_then_audit,
                 jobs=jobs,
                 reporter=reporter,
             )
     return SyncResult(lock_result, plan, report)
+
+
+def _gate(
+    session: ProjectSession, lock: Lock, plan: SyncPlan, offline: bool, transport: Transport | None
+) -> None:
+    """The audit policy, before anything is placed (issue 12; :mod:`.auditing`)."""
+    from modelpm.workflow.auditing import gate_plan
+    from modelpm.workflow.fetching import StoreReader
+
+    with StoreReader(session, transport) as reader:
+        tasks = (*plan.check, *plan.place, *plan.fetch)
+        gate_plan(session, lock, tasks, (lambda _task: None) if offline else reader.obtain)
 
 
 def _dry_run(
