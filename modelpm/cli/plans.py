@@ -42,7 +42,7 @@ def print_skipped(console: Console, resolved: Resolved | None) -> None:
     if resolved is None:
         return
     if resolved.skipped:
-        names = [path for path, _size, _reason in resolved.skipped]
+        names = grouped([path for path, _size, _reason in resolved.skipped])
         shown = ", ".join(names[:SHOWN])
         more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
         console.print(
@@ -50,6 +50,25 @@ def print_skipped(console: Console, resolved: Resolved | None) -> None:
         )
     for note in resolved.notes:
         console.print(f"  note: {note}", markup=False)
+
+
+def grouped(paths: list[str]) -> list[str]:
+    """Paths, with several under one top folder shown as ``onnx/ (3 files)``."""
+
+    def folder(path: str) -> str:
+        return path.split("/", 1)[0] + "/" if "/" in path else path
+
+    counts: dict[str, int] = {}
+    for path in paths:
+        counts[folder(path)] = counts.get(folder(path), 0) + 1
+    shown: list[str] = []
+    for path in paths:
+        name = (
+            f"{folder(path)} ({counts[folder(path)]} files)" if counts[folder(path)] > 1 else path
+        )
+        if name not in shown:
+            shown.append(name)
+    return shown
 
 
 def print_plan(console: Console, plan: SyncPlan) -> None:
