@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 import pytest
 
 from modelpm.select.choice import Weights
-from modelpm.select.rules import NoFit
-from modelpm.select.weights import WeightsSelection, select_weights
+from modelpm.select.rules import Decision, NoFit
+from modelpm.select.weights import WeightsSelection, guarded, select_weights
 
 GB = 1_000_000_000
 
@@ -418,13 +418,19 @@ def test_a_pipeline_with_mixed_variants_is_refused() -> None:
 
 
 def test_a_sentence_transformers_module_keeps_its_own_only_copy() -> None:
+    dense = {"idx": 3, "path": "2_Dense", "type": "…Dense"}
     repo = Repo(
         {**MINILM_FILES, "2_Dense/config.json": 100, "2_Dense/pytorch_model.bin": 1_000},
-        {"modules.json": [*MODULES, {"idx": 3, "path": "2_Dense", "type": "…Dense"}]},
+        {"modules.json": [*MODULES, dense]},
     )
     kept = repo.kept()
     assert {"2_Dense/pytorch_model.bin", "model.safetensors"} <= kept
     assert "pytorch_model.bin" not in kept
+    both = Repo(
+        {"2_Dense/model.safetensors": 10, "2_Dense/pytorch_model.bin": 10, "config.json": 1},
+        {"modules.json": [dense]},
+    )
+    assert both.skipped() == {"2_Dense/pytorch_model.bin"}  # each module gets the rule
 
 
 def test_gguf_needs_one_quant() -> None:
@@ -475,6 +481,16 @@ def test_the_only_copy_is_never_dropped() -> None:
         unknown.select("safetensors")
     plain = Repo({"tokenizer.json": 1, "README.md": 1})
     assert plain.select() == WeightsSelection(("README.md", "tokenizer.json"))
+
+
+def test_the_guard_keeps_everything_rather_than_no_weights() -> None:
+    paths = ["config.json", "model.safetensors", "pytorch_model.bin"]
+    greedy = Decision(drop={"model.safetensors": "x", "pytorch_model.bin": "y"})
+    selection = guarded(paths, greedy)
+    assert selection.kept == tuple(paths)
+    assert selection.notes == ("no weights would be left: kept every file",)
+    fair = Decision(drop={"pytorch_model.bin": "y"})
+    assert guarded(paths, fair).kept == ("config.json", "model.safetensors")
 
 
 def test_strict_choices_refuse_what_is_missing() -> None:

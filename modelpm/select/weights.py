@@ -54,7 +54,11 @@ def select_weights(
     if weights.kind == "all":
         return WeightsSelection(tuple(paths))
     listing = Listing(frozenset(paths), dict(files), read)
-    decision = _decide(listing, weights, variant)
+    return guarded(paths, _decide(listing, weights, variant))
+
+
+def guarded(paths: Sequence[str], decision: Decision) -> WeightsSelection:
+    """``decision`` applied to ``paths``, unless it would leave no weights file at all."""
     kept = tuple(path for path in paths if path not in decision.drop)
     if _weights_in(paths) and not _weights_in(kept):
         note = "no weights would be left: kept every file"
