@@ -472,7 +472,7 @@ def test_the_only_copy_is_never_dropped() -> None:
     tf_only = Repo({"config.json": 1, "tf_model.h5": 10, "model.onnx": 10})
     selection = tf_only.select()
     assert set(selection.kept) == set(tf_only.files)
-    assert selection.notes == ("no PyTorch weights: kept TensorFlow",)
+    assert selection.notes == ("the repo root has no PyTorch weights: kept its TensorFlow",)
     unknown = Repo({"config.yaml": 1, "weights/model.pt": 10, "model.ckpt": 10})
     selection = unknown.select()
     assert set(selection.kept) == set(unknown.files)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from modelpm.select.formats import WeightFormat, duplicate_kind
 from modelpm.select.rules import Decision, Listing, NoFit
-from modelpm.select.transformers import FolderChoice, choose_folder, strict_problem
+from modelpm.select.transformers import FolderChoice, choose_folder, take_folder
 
 INDEX = "model_index.json"
 _SINGLE_FILE = (".safetensors", ".ckpt", ".bin", ".pt", ".pth")
@@ -51,14 +51,7 @@ def choose_pipeline(
     _refuse_mixed(weighted, variant)
     decision = Decision()
     for choice in weighted:
-        problem = strict_problem(choice, wanted, variant)
-        if problem is not None:
-            raise problem
-        if choice.status == "no-pytorch":
-            decision.notes.append(
-                f"{choice.where} has no PyTorch weights: kept its {', '.join(choice.formats())}"
-            )
-        decision.merge(choice.decision)
+        take_folder(decision, choice, wanted, variant)
     if any(choice.taken for choice in weighted):
         for path in listing.paths:
             if "/" not in path and path.lower().endswith(_SINGLE_FILE):

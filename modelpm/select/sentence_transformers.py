@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from modelpm.select.formats import WeightFormat
 from modelpm.select.rules import Decision, Listing, NoFit
-from modelpm.select.transformers import choose_folder, strict_problem
+from modelpm.select.transformers import choose_folder, take_folder
 
 MODULES = "modules.json"
 
@@ -41,14 +41,6 @@ def choose_modules(
     decision = Decision()
     for folder in module_folders(listing):
         choice = choose_folder(listing, folder, order, variant)
-        if choice.status == "none":
-            continue
-        problem = strict_problem(choice, wanted, variant)
-        if problem is not None:
-            raise problem
-        if choice.status == "no-pytorch":
-            decision.notes.append(
-                f"{choice.where} has no PyTorch weights: kept its {', '.join(choice.formats())}"
-            )
-        decision.merge(choice.decision)
+        if choice.status != "none":
+            take_folder(decision, choice, wanted, variant)
     return decision

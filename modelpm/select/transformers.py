@@ -162,3 +162,15 @@ def strict_problem(choice: FolderChoice, wanted: str, variant: str | None) -> No
             hint='set weights = "all" to take every file',
         )
     return None
+
+
+def take_folder(decision: Decision, choice: FolderChoice, wanted: str, variant: str | None) -> None:
+    """Add one folder's choice to a layout's ``decision``, or raise what it cannot accept."""
+    problem = strict_problem(choice, wanted, variant)
+    if problem is not None:
+        raise problem
+    if choice.status == "no-pytorch":
+        decision.notes.append(
+            f"{choice.where} has no PyTorch weights: kept its {', '.join(choice.formats())}"
+        )
+    decision.merge(choice.decision)

@@ -27,7 +27,7 @@ from modelpm.select.formats import WeightFormat, split, weight_file
 from modelpm.select.gguf import choose_gguf, gguf_files
 from modelpm.select.rules import Decision, Listing, NoFit, Reader
 from modelpm.select.sentence_transformers import MODULES, choose_modules
-from modelpm.select.transformers import choose_folder, strict_problem
+from modelpm.select.transformers import choose_folder, take_folder
 
 _WEIGHTY = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".onnx", ".gguf")
 _ORDER: dict[str, tuple[WeightFormat, ...]] = {
@@ -78,12 +78,8 @@ def _decide(listing: Listing, weights: Weights, variant: str | None) -> Decision
         return choose_modules(listing, order, variant, wanted)
     root = choose_folder(listing, "", order, variant)
     if root.status != "none":
-        problem = strict_problem(root, wanted, variant)
-        if problem is not None:
-            raise problem
-        decision = root.decision
-        if root.status == "no-pytorch":
-            decision.notes.append(f"no PyTorch weights: kept {', '.join(root.formats())}")
+        decision = Decision()
+        take_folder(decision, root, wanted, variant)
         return decision
     if gguf_files(listing):
         if weights.kind != "auto":
