@@ -15,7 +15,9 @@ drive it against an in-memory source. The implementations live in
 from __future__ import annotations
 
 from modelpm.values import STATES
+from modelpm.workflow.auditing import AuditReport, audit
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
+from modelpm.workflow.exporting import ExportResult, export_hf_cache, run
 from modelpm.workflow.locking import lock
 from modelpm.workflow.publishing import PublishResult, publish
 from modelpm.workflow.reading import outdated, path, status, verify
@@ -26,6 +28,8 @@ from modelpm.workflow.syncing import in_sync, sync
 __all__ = [
     "STATES",
     "AddResult",
+    "AuditReport",
+    "ExportResult",
     "LockResult",
     "ModelStatus",
     "OutdatedRow",
@@ -33,6 +37,8 @@ __all__ = [
     "RemoveResult",
     "SyncResult",
     "add",
+    "audit",
+    "export_hf_cache",
     "gc_store",
     "in_sync",
     "init",
@@ -41,6 +47,7 @@ __all__ = [
     "path",
     "publish",
     "remove",
+    "run",
     "status",
     "store_root",
     "sync",

@@ -12,6 +12,9 @@ This is the only module that reads modelpm's settings from the environment
     MODELPM_STALL_TIMEOUT   seconds without a byte before a connection is retried
     MODELPM_RETRY_DELAY     the first delay before a retry
     HF_HUB_OFFLINE          (or TRANSFORMERS_OFFLINE) no network at all
+    HF_HUB_CACHE            where `modelpm export hf-cache` writes by default, as the
+                            official client reads it (then HUGGINGFACE_HUB_CACHE, then
+                            $HF_HOME/hub, then $XDG_CACHE_HOME/huggingface/hub)
 
 A bad value is a :class:`~modelpm.errors.UsageError` (exit 2) when the
 configuration is built, whatever the command. Tokens are not configuration:
@@ -60,6 +63,7 @@ class Config:
     retry_delay: float | None = None  # the first delay before a retry, when set
     offline: bool = False  # the environment asks for no network (HF_HUB_OFFLINE)
     link: LinkMode = "hardlink"  # how files reach destinations ([settings] link)
+    hf_hub_cache: Path | None = None  # the official client's cache folder
 
     @property
     def transfer(self) -> TransferOptions:
@@ -104,7 +108,19 @@ def build_config(
             env.get(name, "").strip().upper() in _TRUE
             for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
         ),
+        hf_hub_cache=official_hub_cache(env),
     )
+
+
+def official_hub_cache(env: Mapping[str, str]) -> Path:
+    """The cache folder ``huggingface_hub`` uses with this environment (its constants.py)."""
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if env.get(name):
+            return Path(env[name]).expanduser()
+    home = env.get("HF_HOME") or os.path.join(
+        env.get("XDG_CACHE_HOME") or "~/.cache", "huggingface"
+    )
+    return Path(home).expanduser() / "hub"
 
 
 def _store_root(

@@ -23,6 +23,8 @@ from pathlib import Path
 SYNC_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--locked", "--frozen", "--offline"})
 # Options that take a value; the value is validated here as the CLI would.
 SYNC_OPTIONS = frozenset({"--project", "--jobs", "-j", "--connections"})
+# Flags that always need the CLI: `--dry-run` prints the plan, even of a no-op.
+SYNC_FOR_THE_CLI = frozenset({"--dry-run"})
 
 
 def answer_noop_sync(argv: Sequence[str]) -> bool:

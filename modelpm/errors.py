@@ -24,6 +24,7 @@ message must make sense on its own and must never contain a secret.
     ├── IntegrityError                downloaded bytes do not match the lock
     ├── StorageError                  the disk refused a write (full, read-only, not a folder)
     ├── NotSyncedError                a model asked for by path() is not on disk
+    ├── PolicyError                   a file the audit policy refuses to place (issue 12)
     ├── OfflineError                  --offline and something is not in the store
     └── Interrupted                   Ctrl-C; exit 130
 """
@@ -119,6 +120,10 @@ class StorageError(ModelpmError):
 
 class NotSyncedError(ModelpmError):
     """A model was asked for that is not (fully) on disk."""
+
+
+class PolicyError(ModelpmError):
+    """A file would run code on load in a way the model's audit policy does not allow."""
 
 
 class OfflineError(ModelpmError):

@@ -16,7 +16,7 @@ from support import Workspace, make_workspace
 
 import modelpm
 from modelpm.cli.main import app
-from modelpm.entry import SYNC_FLAGS, SYNC_OPTIONS, answer_noop_sync
+from modelpm.entry import SYNC_FLAGS, SYNC_FOR_THE_CLI, SYNC_OPTIONS, answer_noop_sync
 from modelpm.testing import TestHub
 
 
@@ -79,7 +79,8 @@ def test_the_fast_path_knows_exactly_the_options_of_sync() -> None:
         if param.param_type_name == "option"
         for name in (*param.opts, *param.secondary_opts)
     }
-    assert declared - {"--help", "-h"} == SYNC_FLAGS | SYNC_OPTIONS
+    assert declared - {"--help", "-h"} == SYNC_FLAGS | SYNC_OPTIONS | SYNC_FOR_THE_CLI
+    assert not answer_noop_sync(["sync", *SYNC_FOR_THE_CLI])
 
 
 def test_an_empty_project_syncs_to_nothing(ws: Workspace) -> None:

@@ -46,6 +46,9 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing 
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Print retries and per-file detail.")
 ]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Print what would be done; write nothing.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 NamesArgument = Annotated[
     list[str] | None,

@@ -16,6 +16,7 @@ from modelpm.cli.common import (
     run,
     stderr,
 )
+from modelpm.cli.plans import print_skipped
 from modelpm.cli.progress import ProgressReporter
 
 
@@ -73,6 +74,20 @@ def add(
         list[str] | None,
         typer.Option("--exclude", "-x", metavar="GLOB", help="Files to skip (repeatable)."),
     ] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            "-w",
+            metavar="W",
+            help="auto (default: what the PyTorch loaders read), safetensors, pytorch, all, "
+            "or gguf:QUANT.",
+        ),
+    ] = None,
+    variant: Annotated[
+        str | None,
+        typer.Option("--variant", metavar="V", help="Take *.V.safetensors-style files, e.g. fp16."),
+    ] = None,
     dest: Annotated[
         str | None,
         typer.Option(
@@ -98,7 +113,9 @@ def add(
 
     \b
     Examples:
-      modelpm add google-bert/bert-base-uncased --include '*.json' --include '*.safetensors'
+      modelpm add google-bert/bert-base-uncased
+      modelpm add TheBloke/Llama-2-7B-GGUF --weights gguf:Q4_K_M
+      modelpm add stable-diffusion-v1-5/stable-diffusion-v1-5 --variant fp16
       modelpm add rajpurkar/squad --repo-type dataset --no-sync
     """
     reporter = ProgressReporter(stderr, quiet=quiet)
@@ -112,6 +129,8 @@ def add(
                 exclude=exclude or (),
                 dest=dest,
                 repo_type=repo_type,
+                weights=weights,
+                variant=variant,
                 sync_now=not no_sync,
                 project=project,
                 jobs=jobs,
@@ -128,6 +147,7 @@ def add(
         f"({len(model.files)} files, {human_size(model.total_size)}) in {result.dest}",
         markup=False,
     )
+    print_skipped(stderr, result.resolved)
     if result.sync is not None:
         reporter.summary(result.sync.report)
 

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from modelpm.cli import edit_cmds, project_cmds, publish_cmd, store_cmds
+from modelpm.cli import audit_cmds, edit_cmds, export_cmds, project_cmds, publish_cmd, store_cmds
 from modelpm.cli.common import Command, stderr
 
 app = typer.Typer(
@@ -54,6 +54,21 @@ store_app.command(cls=Command)(store_cmds.path)
 store_app.command(cls=Command)(store_cmds.verify)
 store_app.command(cls=Command)(store_cmds.gc)
 app.add_typer(store_app, name="store")
+
+# Issue 12: what could run code, and the locked models for tools that load by repo id.
+app.command(cls=Command)(audit_cmds.audit)
+export_app = typer.Typer(
+    help="The locked models in layouts other tools read.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+export_app.command("hf-cache", cls=Command)(export_cmds.hf_cache)
+app.add_typer(export_app, name="export")
+app.command(
+    "run",
+    cls=Command,
+    context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+)(export_cmds.run_command)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from modelpm import api
 from modelpm.cli.common import (
+    DryRunOption,
     JobsOption,
     JsonOption,
     NamesArgument,
@@ -24,6 +25,7 @@ from modelpm.cli.common import (
     stdout,
 )
 from modelpm.cli.messages import noop_message
+from modelpm.cli.plans import print_locked, print_plan, print_skipped
 from modelpm.cli.progress import ProgressReporter
 from modelpm.verification import VerifyReport
 
@@ -42,37 +44,41 @@ def lock(
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if models.lock is stale; write nothing.")
     ] = False,
+    dry_run: DryRunOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Resolve models.toml into models.lock.
 
     Entries that are new or changed are resolved (revision → commit, every selected file with
-    its size and hash); unchanged entries keep their pins without asking the hub.
+    its size and hash); unchanged entries keep their pins without asking the hub. Prints what
+    each model's `weights` left out and the bytes that saves.
 
     \b
     Examples:
       modelpm lock
       modelpm lock --upgrade-model bert
+      modelpm lock --dry-run    # what would be locked and skipped; writes nothing
       modelpm lock --check      # in CI
     """
     result = run(
-        lambda: api.lock(project, upgrade=upgrade, upgrade_models=upgrade_model or (), check=check)
+        lambda: api.lock(
+            project,
+            upgrade=upgrade,
+            upgrade_models=upgrade_model or (),
+            check=check,
+            dry_run=dry_run,
+        )
     )
     if quiet:
         return
     if check:
         stderr.print("models.lock is up to date")
         return
-    for name in result.resolved:
-        model = result.lock.get(name)
-        assert model is not None
-        stderr.print(
-            f"locked {name}: {model.repo} @ {model.revision} → {model.commit[:12]} "
-            f"({len(model.files)} files, {human_size(model.total_size)})"
-        )
-    for name in result.removed:
-        stderr.print(f"removed {name} from models.lock")
-    if not result.written:
+    print_locked(stderr, result, verb="would lock" if dry_run else "locked")
+    if dry_run:
+        changes = result.resolved or result.removed
+        stderr.print("dry run: nothing written" if changes else "models.lock is up to date")
+    elif not result.written:
         stderr.print("models.lock is up to date")
 
 
@@ -99,6 +105,7 @@ def sync(
             min=1,
         ),
     ] = None,
+    dry_run: DryRunOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -112,6 +119,7 @@ def sync(
       modelpm sync
       modelpm sync bert --locked      # in CI
       modelpm sync --offline
+      modelpm sync --dry-run          # the plan; writes nothing
     """
     reporter = ProgressReporter(stderr, quiet=quiet, verbose=verbose)
     try:
@@ -125,15 +133,23 @@ def sync(
                 jobs=jobs,
                 connections=connections,
                 reporter=reporter,
+                dry_run=dry_run,
             )
         )
     finally:
         reporter.close()
     if quiet:
         return
+    if result.dry_run:
+        if result.lock is not None:
+            print_locked(stderr, result.lock, verb="would lock")
+        print_plan(stderr, result.plan)
+        stderr.print("dry run: nothing written")
+        return
     if result.lock is not None:
         for name in result.lock.resolved:
             stderr.print(f"locked {name}")
+            print_skipped(stderr, result.lock.details.get(name))
     report = result.report
     for note in report.notes:
         stderr.print(f"warning: {note}", markup=False)

@@ -38,7 +38,8 @@ dest-root = "models"
 # [models.bert]
 # repo = "google-bert/bert-base-uncased"
 # revision = "main"                  # branch, tag or 40-hex commit
-# include = ["*.json", "*.txt", "*.safetensors"]
+# weights = "auto"                  # auto | safetensors | pytorch | all | "gguf:Q4_K_M"
+# include = ["*.json", "*.txt", "*.safetensors"]   # applied on top of `weights`
 # exclude = ["*.h5", "*.msgpack"]
 # dest = "models/bert"               # default: <dest-root>/<name>
 """
@@ -62,6 +63,8 @@ def render_table(
     exclude: Sequence[str] = (),
     dest: str | None = None,
     repo_type: str = "model",
+    weights: str | None = None,
+    variant: str | None = None,
 ) -> str:
     """The TOML text of one ``[models.<name>]`` table, keys in the documented order."""
     import tomlkit  # only `add` renders; the no-op path never loads it
@@ -76,6 +79,10 @@ def render_table(
         table.add("include", list(include))
     if exclude:
         table.add("exclude", list(exclude))
+    if weights:
+        table.add("weights", weights)
+    if variant:
+        table.add("variant", variant)
     if dest:
         table.add("dest", dest)
     document = tomlkit.document()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.errors import ManifestError
+from modelpm.select.choice import ALL, AUTO, Weights
 from modelpm.values import DEFAULT_SOURCE, LinkMode, RepoType, SourceKind, is_commit
 
 MANIFEST_NAME = "models.toml"
@@ -34,6 +35,18 @@ class ModelSpec:
     exclude: tuple[str, ...] = ()
     dest: str = ""
     source: SourceKind = DEFAULT_SOURCE
+    # Selection and safety (issue 12): `weights`/`variant` decide bytes, so they are part of
+    # the fingerprint; the two policies decide only what may be placed, so they are not.
+    weights: Weights = AUTO
+    variant: str | None = None
+    weights_written: bool = False  # the table has a `weights` or `variant` key
+    allow_unsafe_pickle: bool | None = None  # None: as [settings] says
+    allow_remote_code: bool | None = None
+
+    @property
+    def effective_weights(self) -> Weights:
+        """What selects this entry's files: datasets and spaces are never filtered."""
+        return self.weights if self.repo_type == "model" else ALL
 
     @property
     def pins_commit(self) -> bool:
@@ -47,16 +60,34 @@ class ModelSpec:
         the order of patterns do not, so moving a folder or reordering a list
         never forces a re-lock. The source is compared on its own, beside the
         fingerprint, so locks made before sources existed keep their fingerprints.
+        ``weights = "all"`` (every file, what modelpm did before ``weights``
+        existed) adds nothing, so it fingerprints as such an old entry does.
         """
-        canonical = {
+        canonical: dict[str, object] = self._legacy_canonical()
+        weights = self.effective_weights
+        if weights != ALL:
+            canonical["weights"] = str(weights)
+            if self.variant is not None:
+                canonical["variant"] = self.variant
+        return _digest(canonical)
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint a modelpm from before ``weights`` gave this table (every file)."""
+        return _digest(self._legacy_canonical())
+
+    def _legacy_canonical(self) -> dict[str, object]:
+        return {
             "repo": self.repo,
             "repo-type": self.repo_type,
             "revision": self.revision,
             "include": sorted(set(self.include)) if self.include is not None else None,
             "exclude": sorted(set(self.exclude)),
         }
-        digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
-        return f"sha256:{digest[:32]}"
+
+
+def _digest(canonical: dict[str, object]) -> str:
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+    return f"sha256:{digest[:32]}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +98,8 @@ class Settings:
     dest_root: str = DEFAULT_DEST_ROOT
     store: str | None = None
     link: LinkMode = "hardlink"  # how files reach destinations: hardlink, reflink or copy
+    allow_unsafe_pickle: bool = False  # place a pickle whose scan finds a dangerous call
+    allow_remote_code: bool = True  # place models that ship or reference code
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,23 @@ from modelpm.manifest.model import (
     Settings,
 )
 from modelpm.paths import is_repo_id
+from modelpm.select.choice import AUTO, VARIANT, Weights
 from modelpm.urls import endpoint_problem, shown
 from modelpm.values import LINK_MODES, REPO_TYPES, is_link_mode, is_repo_type
 
-_SETTINGS_KEYS = ("endpoint", "dest-root", "store", "link")
-_MODEL_KEYS = ("repo", "revision", "include", "exclude", "dest", "repo-type")
+_POLICY_KEYS = ("allow-unsafe-pickle", "allow-remote-code")
+_SETTINGS_KEYS = ("endpoint", "dest-root", "store", "link", *_POLICY_KEYS)
+_MODEL_KEYS = (
+    "repo",
+    "revision",
+    "include",
+    "exclude",
+    "dest",
+    "repo-type",
+    "weights",
+    "variant",
+    *_POLICY_KEYS,
+)
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TOOL_FOLDERS = frozenset({".git", ".modelpm"})
 
@@ -86,7 +98,15 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
             f"{ctx} link: {link!r} is not one of {', '.join(LINK_MODES)}",
             hint="hardlink shares the store's files (no disk); copy gives each project its own",
         )
-    return Settings(endpoint=endpoint, dest_root=dest_root, store=store, link=link)
+    pickle, code = (_optional_bool(table, key, ctx) for key in _POLICY_KEYS)
+    return Settings(
+        endpoint=endpoint,
+        dest_root=dest_root,
+        store=store,
+        link=link,
+        allow_unsafe_pickle=bool(pickle),
+        allow_remote_code=code is not False,
+    )
 
 
 def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where: str) -> ModelSpec:
@@ -119,6 +139,8 @@ def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where:
     if dest is None:
         dest = f"{settings.dest_root.rstrip('/')}/{name}"
     dest = _check_relative(dest, f"{ctx} dest")
+    weights, variant = _weights(table, repo_type, ctx)
+    pickle, code = (_optional_bool(table, key, ctx) for key in _POLICY_KEYS)
     return ModelSpec(
         name=name,
         repo=repo,
@@ -127,7 +149,43 @@ def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where:
         include=include,
         exclude=exclude,
         dest=dest,
+        weights=weights,
+        variant=variant,
+        weights_written="weights" in table or "variant" in table,
+        allow_unsafe_pickle=pickle,
+        allow_remote_code=code,
     )
+
+
+def _weights(table: Mapping[str, Any], repo_type: str, ctx: str) -> tuple[Weights, str | None]:
+    """``weights`` and ``variant``: models only, ``variant`` only where it selects."""
+    text = _optional_str(table, "weights", ctx)
+    variant = _optional_str(table, "variant", ctx)
+    if repo_type != "model" and (text is not None or variant is not None):
+        key = "weights" if text is not None else "variant"
+        raise ManifestError(
+            f"{ctx} {key}: only models choose weights; a {repo_type} takes its files as "
+            "include/exclude say",
+            hint=f"remove '{key}'",
+        )
+    try:
+        weights = Weights.parse(text) if text is not None else AUTO
+    except ValueError as exc:
+        raise ManifestError(
+            f"{ctx} weights: {exc}",
+            hint='use "auto" (the default), "safetensors", "pytorch", "all" or "gguf:Q4_K_M"',
+        ) from None
+    if variant is not None:
+        if not VARIANT.match(variant):
+            raise ManifestError(
+                f"{ctx} variant: {variant!r} is not a variant name", hint='e.g. variant = "fp16"'
+            )
+        if weights.kind in ("all", "gguf"):
+            raise ManifestError(
+                f"{ctx} variant: weights = {str(weights)!r} takes no variant",
+                hint="remove 'variant', or use weights = \"auto\"",
+            )
+    return weights, variant
 
 
 def _patterns(table: Mapping[str, Any], key: str, ctx: str) -> tuple[str, ...] | None:
@@ -206,6 +264,13 @@ def _optional_str(table: Mapping[str, Any], key: str, ctx: str) -> str | None:
     value = table.get(key)
     if value is not None and not isinstance(value, str):
         raise ManifestError(f"{ctx} {key}: expected a string, got {_type_name(value)}")
+    return value
+
+
+def _optional_bool(table: Mapping[str, Any], key: str, ctx: str) -> bool | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ManifestError(f"{ctx} {key}: expected true or false, got {_type_name(value)}")
     return value
 
 

@@ -5,12 +5,17 @@ upgrade: no request at all) and when it is resolved again (new, changed, or
 asked to upgrade, unless it pins a commit). Talks to sources only through the
 :class:`~modelpm.sources.base.Source` interface, obtained from an injected
 lookup; never prints and never writes.
+
+A model's files are the listing, less what ``weights``/``variant`` leave out
+(:mod:`modelpm.select.weights`), then filtered by include/exclude. The few
+small files a weights rule reads come through an injected :data:`ReadFile`
+(the workflow fetches them verified into the store), so no HTTP lives here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from modelpm.errors import HubError, ManifestError
 from modelpm.lockfile.model import Lock, LockedFile, LockedModel
@@ -18,11 +23,33 @@ from modelpm.manifest.model import Manifest, ModelSpec
 from modelpm.paths import check_repo_path, check_size, check_tree
 from modelpm.resolve.staleness import locks_spec
 from modelpm.select.patterns import is_selected
+from modelpm.select.rules import NoFit
+from modelpm.select.weights import select_weights
 from modelpm.sources.base import RemoteFile, Source
 from modelpm.values import Commit, RepoRef, SourceKind
 
 SourceFor = Callable[[SourceKind], Source]
 """The source of a kind (opened on first use, so a run that resolves nothing opens none)."""
+
+ReadFile = Callable[[ModelSpec, Commit, RemoteFile], bytes]
+"""The verified bytes of a listed file of ``spec``'s repo at ``commit``."""
+
+
+def _no_reader(spec: ModelSpec, _commit: Commit, remote: RemoteFile) -> bytes:
+    raise NoFit(f"cannot read {remote.path} of {spec.repo} here")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A model's lock entry, and what ``weights`` left out of it (path, size, reason)."""
+
+    model: LockedModel
+    skipped: tuple[tuple[str, int, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def skipped_bytes(self) -> int:
+        return sum(size for _path, size, _reason in self.skipped)
 
 
 @dataclass(frozen=True)
@@ -33,6 +60,7 @@ class LockOutcome:
     resolved: tuple[str, ...]  # asked the source
     kept: tuple[str, ...]  # reused the existing pin, no request
     removed: tuple[str, ...]  # dropped: no longer in the manifest
+    details: Mapping[str, Resolved] = field(default_factory=dict)  # of each resolved model
 
 
 def lock_project(
@@ -42,6 +70,7 @@ def lock_project(
     *,
     upgrade: bool = False,
     upgrade_models: Collection[str] = (),
+    read: ReadFile = _no_reader,
 ) -> LockOutcome:
     """Resolve what is new, changed or asked to upgrade; keep every other pin as it is."""
     manifest.check_names(list(upgrade_models))
@@ -49,6 +78,7 @@ def lock_project(
     models: list[LockedModel] = []
     resolved: list[str] = []
     kept: list[str] = []
+    details: dict[str, Resolved] = {}
     for spec in manifest.models:
         existing = old.get(spec.name)
         wants_upgrade = (upgrade or spec.name in upgrade_models) and not spec.pins_commit
@@ -56,11 +86,35 @@ def lock_project(
             models.append(existing)
             kept.append(spec.name)
             continue
-        models.append(resolve_model(spec, source_for(spec.source)))
+        details[spec.name] = resolve(spec, source_for(spec.source), read)
+        models.append(details[spec.name].model)
         resolved.append(spec.name)
     wanted = {spec.name for spec in manifest.models}
     removed = tuple(sorted(name for name in old if name not in wanted))
-    return LockOutcome(Lock(models=tuple(models)), tuple(resolved), tuple(kept), removed)
+    lock = Lock(models=tuple(models))
+    return LockOutcome(lock, tuple(resolved), tuple(kept), removed, details)
+
+
+def resolve_model(spec: ModelSpec, source: Source, read: ReadFile = _no_reader) -> LockedModel:
+    """Ask the source which commit ``spec.revision`` is and which files it selects."""
+    return resolve(spec, source, read).model
+
+
+def resolve(spec: ModelSpec, source: Source, read: ReadFile = _no_reader) -> Resolved:
+    """:func:`resolve_model`, with what ``weights`` left out."""
+    ref = RepoRef(spec.repo, spec.repo_type)
+    # A commit is pinned as is; asking the source still proves it exists in this repo.
+    commit = source.resolve(ref, spec.revision).commit
+    remote = source.list_files(ref, commit)
+    _check_listing(remote, source, ref, commit)
+    return select_files(spec, commit, remote, read)
+
+
+def locked_model(
+    spec: ModelSpec, commit: Commit, remote: Sequence[RemoteFile], read: ReadFile = _no_reader
+) -> LockedModel:
+    """The lock entry of ``spec`` at ``commit``, whose files are ``remote``."""
+    return select_files(spec, commit, remote, read).model
 
 
 def _check_listing(remote: list[RemoteFile], source: Source, ref: RepoRef, commit: str) -> None:
@@ -78,23 +132,31 @@ def _check_listing(remote: list[RemoteFile], source: Source, ref: RepoRef, commi
         ) from None
 
 
-def resolve_model(spec: ModelSpec, source: Source) -> LockedModel:
-    """Ask the source which commit ``spec.revision`` is and which files it selects."""
+def select_files(
+    spec: ModelSpec, commit: Commit, remote: Sequence[RemoteFile], read: ReadFile = _no_reader
+) -> Resolved:
+    """The files of ``remote`` that ``spec`` takes (weights, then include/exclude)."""
     ref = RepoRef(spec.repo, spec.repo_type)
-    # A commit is pinned as is; asking the source still proves it exists in this repo.
-    commit = source.resolve(ref, spec.revision).commit
-    remote = source.list_files(ref, commit)
-    _check_listing(remote, source, ref, commit)
-    return locked_model(spec, commit, remote)
-
-
-def locked_model(spec: ModelSpec, commit: Commit, remote: Sequence[RemoteFile]) -> LockedModel:
-    """The lock entry of ``spec`` at ``commit``, whose files are ``remote``."""
-    ref = RepoRef(spec.repo, spec.repo_type)
+    by_path = {item.path: item for item in remote}
+    try:
+        chosen = select_weights(
+            [(item.path, item.size) for item in remote],
+            spec.effective_weights,
+            spec.variant,
+            lambda path: read(spec, commit, by_path[path]),
+        )
+    except NoFit as problem:
+        raise ManifestError(
+            f'models.toml: [models.{spec.name}] weights = "{spec.weights}"'
+            f"{f' variant = {spec.variant!r}' if spec.variant else ''}: {problem.message} "
+            f"({ref} @ {spec.revision})",
+            hint=problem.hint,
+        ) from None
+    kept = set(chosen.kept)
     files = tuple(
         LockedFile(path=item.path, size=item.size, digest=item.digest)
         for item in remote
-        if is_selected(item.path, spec.include, spec.exclude)
+        if item.path in kept and is_selected(item.path, spec.include, spec.exclude)
     )
     if not files:
         if not remote:
@@ -107,7 +169,7 @@ def locked_model(spec: ModelSpec, commit: Commit, remote: Sequence[RemoteFile]) 
             f"{ref} @ {spec.revision} ({detail})",
             hint="loosen the patterns; '*.json' matches at any depth, 'folder/' a whole folder",
         )
-    return LockedModel(
+    model = LockedModel(
         name=spec.name,
         source=spec.source,
         repo=spec.repo,
@@ -117,3 +179,9 @@ def locked_model(spec: ModelSpec, commit: Commit, remote: Sequence[RemoteFile]) 
         fingerprint=spec.fingerprint(),
         files=files,
     )
+    skipped = tuple(
+        (path, by_path[path].size, reason)
+        for path, reason in chosen.skipped
+        if is_selected(path, spec.include, spec.exclude)  # left out by weights, not patterns
+    )
+    return Resolved(model, skipped, chosen.notes)

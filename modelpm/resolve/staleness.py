@@ -5,6 +5,10 @@ are selected), source, repo, repo type and revision all match the manifest
 entry of the same name. Reordering tables or patterns, moving a ``dest`` or
 editing comments never makes a lock stale; a hand-edited lock naming another
 repo under a copied fingerprint always does.
+
+An entry made before ``weights`` existed took every file. For a table without
+a ``weights`` key (so ``auto`` now) it is stale, and said so in its own words
+(:data:`BEFORE_WEIGHTS`); for ``weights = "all"`` it is what that table asks.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class Staleness:
     missing: tuple[str, ...] = ()  # in the manifest, not in the lock
     changed: tuple[str, ...] = ()  # fingerprint (or source, repo, type, revision) differs
     orphaned: tuple[str, ...] = ()  # in the lock, not in the manifest
+    before_weights: tuple[str, ...] = ()  # of `changed`: locked by a modelpm before `weights`
 
     @property
     def is_fresh(self) -> bool:
@@ -31,8 +36,11 @@ class Staleness:
         parts = []
         if self.missing:
             parts.append("not locked yet: " + ", ".join(self.missing))
-        if self.changed and not names_only:
-            parts.append("changed in models.toml: " + ", ".join(self.changed))
+        changed = [name for name in self.changed if name not in self.before_weights]
+        if changed and not names_only:
+            parts.append("changed in models.toml: " + ", ".join(changed))
+        if self.before_weights and not names_only:
+            parts.append(f"{', '.join(self.before_weights)}: {BEFORE_WEIGHTS}")
         if self.orphaned:
             parts.append("no longer in models.toml: " + ", ".join(self.orphaned))
         return "; ".join(parts)
@@ -48,7 +56,33 @@ def staleness(manifest: Manifest, lock: Lock | None) -> Staleness:
     )
     wanted = {spec.name for spec in manifest.models}
     orphaned = tuple(sorted(name for name in locked if name not in wanted))
-    return Staleness(missing, changed, orphaned)
+    before = tuple(
+        spec.name
+        for spec in manifest.models
+        if spec.name in changed and predates_weights(locked[spec.name], spec)
+    )
+    return Staleness(missing, changed, orphaned, before)
+
+
+BEFORE_WEIGHTS = (
+    "made by an older modelpm that fetched every file: run `modelpm lock` to apply "
+    'weights = "auto", or set weights = "all" to keep every file'
+)
+
+
+def predates_weights(model: LockedModel, spec: ModelSpec) -> bool:
+    """True when ``model`` was locked from this table by a modelpm that knew no ``weights``."""
+    same_repo = (model.source, model.repo, model.repo_type, model.revision) == (
+        spec.source,
+        spec.repo,
+        spec.repo_type,
+        spec.revision,
+    )
+    return (
+        same_repo
+        and not spec.weights_written
+        and model.fingerprint == spec.legacy_fingerprint() != spec.fingerprint()
+    )
 
 
 def locks_spec(model: LockedModel, spec: ModelSpec) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from modelpm.transfer.origin import Origin
 from modelpm.values import Commit, Digest, RepoRef, SourceKind
@@ -34,6 +34,22 @@ class ResolvedRevision:
 
     commit: Commit
     date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HubScan:
+    """A hub's own security scan of a file (the Hub's ``securityFileStatus``)."""
+
+    status: str  # "safe", "unsafe", "suspicious", "unscanned", … as the hub says
+    imports: tuple[tuple[str, str, str], ...] = ()  # (module, name, safety) of a pickle
+
+
+@runtime_checkable
+class ScansFiles(Protocol):
+    """A source that can say what its own security scan found (optional, issue 12)."""
+
+    def security_status(self, ref: RepoRef, commit: str, paths: list[str]) -> dict[str, HubScan]:
+        """The scan of each of ``paths`` that the hub has one for."""
 
 
 class Source(Origin, Protocol):

@@ -2,6 +2,7 @@
 
     repo_info(repo, commit, blobs)      {"id", "sha", "siblings": [{"rfilename", …}], …}
     entries(repo, commit, prefix, …)    [{"type": "file", "path", "size", "oid", "lfs"?}, …]
+                                        expanded: + "lastCommit", "securityFileStatus"
     refs(repo, include_prs)             {"branches", "converts", "tags"[, "pullRequests"]}
     commits(repo, commit)               [{"id", "title", "message", "date", "authors"}, …]
     paths_info(repo, commit, paths, …)  the entries of the paths that exist
@@ -21,6 +22,7 @@ from modelpm.testing.plumbing import ErrorAnswer
 from modelpm.testing.repo import Commit, HubRepo, RepoFile
 
 DATE = "%Y-%m-%dT%H:%M:%S.000Z"
+UNSCANNED = {"status": "unscanned", "avScan": None, "pickleImportScan": None}
 
 
 def repo_info(repo: HubRepo, commit: Commit, blobs: bool) -> dict[str, Any]:
@@ -82,6 +84,7 @@ def file_entry(repo: HubRepo, commit: Commit, item: RepoFile, expand: bool) -> d
     if item.lfs:
         entry["lfs"] = {"oid": item.sha256, "size": item.size, "pointerSize": item.pointer_size}
     if expand:
+        entry["securityFileStatus"] = repo.security.get(item.path, UNSCANNED)
         last = repo.last_commit_touching(commit.sha, item.path)
         entry["lastCommit"] = {
             "id": last.sha,

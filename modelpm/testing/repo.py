@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from modelpm.testing.gitobjects import blob_id, commit_id, lfs_pointer, nested_tree_ids
 
@@ -137,6 +138,8 @@ class HubRepo:
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)  # branches nobody may push to
+    # The Hub's security scan per path, as `securityFileStatus` in expanded listings.
+    security: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- writing ---------------------------------------------------------------

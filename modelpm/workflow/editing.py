@@ -24,10 +24,12 @@ from modelpm.plan.planner import plan_sync
 from modelpm.plan.tasks import wanted_files
 from modelpm.progress import Reporter
 from modelpm.project.session import PathLike, project_session
-from modelpm.resolve.resolver import lock_project
+from modelpm.resolve.resolver import Resolved, lock_project
 from modelpm.sources.base import Source
 from modelpm.transfer.transport import Transport
 from modelpm.values import SourceKind
+from modelpm.workflow.auditing import record_hub_scans
+from modelpm.workflow.fetching import StoreReader
 from modelpm.workflow.results import SyncResult
 from modelpm.workflow.syncing import sync_in_session
 
@@ -44,6 +46,7 @@ class AddResult:
     model: LockedModel
     dest: str
     sync: SyncResult | None
+    resolved: Resolved | None = None  # what `weights` left out, and notes
 
 
 def add(
@@ -55,6 +58,8 @@ def add(
     exclude: Sequence[str] = (),
     dest: str | None = None,
     repo_type: str = "model",  # a RepoType; anything else is refused with the manifest's error
+    weights: str | None = None,
+    variant: str | None = None,
     sync_now: bool = True,
     project: PathLike | None = None,
     sources: Mapping[SourceKind, Source] | None = None,
@@ -79,18 +84,22 @@ def add(
             exclude=exclude,
             dest=dest,
             repo_type=repo_type,
+            weights=weights,
+            variant=variant,
         )
         new_text, new_manifest = add_model(session.manifest, text, table)
-        outcome = lock_project(new_manifest, session.lock, session.source)
+        with StoreReader(session, transport) as reader:
+            outcome = lock_project(new_manifest, session.lock, session.source, read=reader)
         # Only now that the source answered do the files change: manifest first, then lock.
         session.write_manifest(new_text, new_manifest)
         session.write_lock(outcome.lock)
         model = outcome.lock.get(name)
         assert model is not None
+        record_hub_scans(session, [model])
         synced = None
         if sync_now:
             synced = sync_in_session(session, [name], reporter=reporter, transport=transport)
-        return AddResult(model, new_manifest.model(name).dest, synced)
+        return AddResult(model, new_manifest.model(name).dest, synced, outcome.details.get(name))
 
 
 @dataclass(frozen=True)

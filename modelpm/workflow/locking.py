@@ -3,12 +3,15 @@
 Unchanged entries keep their pins without a request; a lock whose content
 does not change is not rewritten (a version-1 lock stays version 1 until it
 changes for another reason); ``--check`` and the rules of ``sync
---locked``/``--frozen``/``--offline`` never write.
+--locked``/``--frozen``/``--offline`` never write. ``--dry-run`` resolves what
+is stale and writes nothing: not the lock, and not the store (the small files
+a weights rule reads go to a temporary store).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
@@ -27,6 +30,7 @@ from modelpm.workflow.results import LockResult
 
 if TYPE_CHECKING:
     from modelpm.sources.base import Source
+    from modelpm.transfer.transport import Transport
 
 
 def lock(
@@ -35,15 +39,23 @@ def lock(
     upgrade: bool = False,
     upgrade_models: Sequence[str] = (),
     check: bool = False,
+    dry_run: bool = False,
     sources: Mapping[SourceKind, Source] | None = None,
+    transport: Transport | None = None,
     endpoint: str | None = None,
 ) -> LockResult:
-    """Bring models.lock up to date with models.toml (``check``: only report, write nothing)."""
+    """Bring models.lock up to date with models.toml (``check``: only report, write nothing;
+    ``dry_run``: resolve what is stale, write nothing)."""
     overrides = Overrides(endpoint=endpoint)
     if check:
         return check_lock(open_view(project, overrides, sources), upgrade_models)
+    if dry_run:
+        view = open_view(project, overrides, sources)
+        return relock(view, upgrade=upgrade, upgrade_models=upgrade_models, transport=transport)
     with project_session(project, overrides, sources) as session:
-        return lock_in_session(session, upgrade=upgrade, upgrade_models=upgrade_models)
+        return lock_in_session(
+            session, upgrade=upgrade, upgrade_models=upgrade_models, transport=transport
+        )
 
 
 def check_lock(view: ProjectView, upgrade_models: Sequence[str] = ()) -> LockResult:
@@ -60,22 +72,60 @@ def check_lock(view: ProjectView, upgrade_models: Sequence[str] = ()) -> LockRes
 
 
 def lock_in_session(
-    session: ProjectSession, *, upgrade: bool = False, upgrade_models: Sequence[str] = ()
+    session: ProjectSession,
+    *,
+    upgrade: bool = False,
+    upgrade_models: Sequence[str] = (),
+    transport: Transport | None = None,
 ) -> LockResult:
     """Resolve what is stale (or asked to upgrade) and write the lock if it changed."""
-    from modelpm.resolve.resolver import lock_project  # a no-op sync resolves nothing
+    result = relock(session, upgrade=upgrade, upgrade_models=upgrade_models, transport=transport)
+    if not result.resolved and not result.removed and session.lock is not None:
+        return result
+    written = session.write_lock(result.lock)
+    from modelpm.workflow.auditing import record_hub_scans
 
-    previous = session.lock
-    stale = staleness(session.manifest, previous)
-    session.manifest.check_names(upgrade_models)
+    record_hub_scans(session, [m for m in result.lock.models if m.name in result.resolved])
+    return replace(result, written=written, dry_run=False)
+
+
+def relock(
+    view: ProjectView,
+    *,
+    upgrade: bool = False,
+    upgrade_models: Sequence[str] = (),
+    transport: Transport | None = None,
+) -> LockResult:
+    """The lock resolving what is stale would give, written nowhere (``dry_run`` is set)."""
+    previous = view.lock
+    stale = staleness(view.manifest, previous)
+    view.manifest.check_names(upgrade_models)
     if stale.is_fresh and not upgrade and not upgrade_models and previous is not None:
         kept = tuple(model.name for model in previous.models)
         return LockResult(previous, False, (), kept, (), stale)
-    outcome = lock_project(
-        session.manifest, previous, session.source, upgrade=upgrade, upgrade_models=upgrade_models
+    from modelpm.resolve.resolver import lock_project  # a no-op sync resolves nothing
+    from modelpm.workflow.fetching import StoreReader
+
+    dry_run = not isinstance(view, ProjectSession)
+    with StoreReader(view, transport, scratch=dry_run) as reader:
+        outcome = lock_project(
+            view.manifest,
+            previous,
+            view.source,
+            upgrade=upgrade,
+            upgrade_models=upgrade_models,
+            read=reader,
+        )
+    return LockResult(
+        outcome.lock,
+        False,
+        outcome.resolved,
+        outcome.kept,
+        outcome.removed,
+        stale,
+        outcome.details,
+        dry_run=dry_run,
     )
-    written = session.write_lock(outcome.lock)
-    return LockResult(outcome.lock, written, outcome.resolved, outcome.kept, outcome.removed, stale)
 
 
 def usable_lock(view: ProjectView, *, locked: bool, frozen: bool, offline: bool) -> Lock | None:

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from modelpm.lockfile.model import Lock, LockedModel
 from modelpm.manifest.edit import pin_model
-from modelpm.manifest.model import Manifest
+from modelpm.manifest.model import Manifest, ModelSpec
 from modelpm.plan.tasks import FileTask
 from modelpm.progress import Reporter
 from modelpm.project.session import ProjectSession
 from modelpm.resolve.resolver import locked_model
+from modelpm.select.rules import NoFit
 from modelpm.sources.base import RemoteFile
 from modelpm.store.ingest import store_copy
 from modelpm.transfer.transport import Transport
@@ -88,10 +89,18 @@ def pin_published(
 ) -> PinResult:
     """Store the bytes, then write the manifest and the lock (each once)."""
     spec = pin.manifest.model(pin.name)
-    model = locked_model(spec, commit, listing)
+    mine = {item.path: item for item in local}
+
+    def read(_spec: ModelSpec, _commit: Commit, remote: RemoteFile) -> bytes:
+        """A small file a weights rule reads (an index), from the folder just published."""
+        published = mine.get(remote.path)
+        if published is None or published.digest(remote.digest.algorithm) != remote.digest:
+            raise NoFit(f"cannot read {remote.path} from the published folder")
+        return published.source.read_bytes()
+
+    model = locked_model(spec, commit, listing, read)
     store = session.store
     store.register_project(session.root)  # before anything lands, so `store gc` keeps it
-    mine = {item.path: item for item in local}
     missing: list[FileTask] = []
     copied = 0
     for item in model.files:

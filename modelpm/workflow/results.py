@@ -6,13 +6,18 @@ fields as they are, so renaming one is a breaking change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modelpm.lockfile.model import Lock
 from modelpm.place.report import SyncReport
 from modelpm.plan.planner import SyncPlan
 from modelpm.resolve.staleness import Staleness
 from modelpm.values import RepoType, StatusState
+
+if TYPE_CHECKING:  # the no-op sync returns a SyncResult and loads no resolver
+    from modelpm.resolve.resolver import Resolved
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class LockResult:
     kept: tuple[str, ...]
     removed: tuple[str, ...]
     staleness: Staleness
+    details: Mapping[str, Resolved] = field(default_factory=dict)  # per resolved model
+    dry_run: bool = False  # resolved to show the plan; nothing was written
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class SyncResult:
     lock: LockResult | None
     plan: SyncPlan
     report: SyncReport
+    dry_run: bool = False  # planned only; nothing was written or fetched
 
 
 @dataclass(frozen=True)

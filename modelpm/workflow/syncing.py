@@ -5,11 +5,13 @@ project lock, no write, no request, no hub library loaded
 (:func:`in_sync` is what the ``modelpm`` command asks before its CLI even
 loads). Anything else runs in one :class:`~modelpm.project.session.ProjectSession`:
 re-lock if stale and allowed, plan against the store, then place and fetch.
+``dry_run`` plans from a view (re-locking in memory if needed) and writes nothing.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -36,6 +38,8 @@ from modelpm.workflow.locking import lock_in_session, usable_lock
 from modelpm.workflow.results import SyncResult
 
 if TYPE_CHECKING:  # loaded only when there is work: the no-op answer needs none of them
+    from modelpm.place.apply import Fetcher
+    from modelpm.plan.tasks import FileTask
     from modelpm.sources.base import Source
     from modelpm.transfer.engine import Downloader
     from modelpm.transfer.origin import Origin, Wanted
@@ -56,8 +60,10 @@ def sync(
     sources: Mapping[SourceKind, Source] | None = None,
     transport: Transport | None = None,
     endpoint: str | None = None,
+    dry_run: bool = False,
 ) -> SyncResult:
-    """Make every destination hold exactly the locked bytes, fetching only what is missing."""
+    """Make every destination hold exactly the locked bytes, fetching only what is missing
+    (``dry_run``: only say what that would do)."""
     overrides = Overrides(
         store=Path(store) if store is not None else None,
         endpoint=endpoint,
@@ -68,6 +74,8 @@ def sync(
     view.manifest.check_names(names)
     offline = offline or view.config.offline
     current = usable_lock(view, locked=locked, frozen=frozen, offline=offline)
+    if dry_run:
+        return _dry_run(view, current, names, transport)
     if current is not None:
         plan = plan_for(view, current, names, view.state)
         if plan.is_noop:
@@ -101,7 +109,7 @@ def sync_in_session(
     current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
     lock_result = None
     if current is None:
-        lock_result = lock_in_session(session)
+        lock_result = lock_in_session(session, transport=transport)
         current = lock_result.lock
     store = session.store
     state = session.touch_state()
@@ -115,14 +123,15 @@ def sync_in_session(
     remove_temp_files(session.project.state_dir, recursive=False, older_than=3600)
     remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
     config = session.config
+    _gate(session, current, plan, offline, transport)
     fetching = nullcontext(None) if offline else open_downloader(session, reporter, transport)
-    with fetching as downloader:
+    with fetching as engine:
         report = apply_sync(
             plan,
             root=root,
             store=store,
             state=state,
-            fetcher=downloader,
+            fetcher=None if engine is None else _audited(session, engine),
             jobs=config.jobs,
             reporter=reporter,
             link=config.link,
@@ -130,11 +139,49 @@ def sync_in_session(
     return SyncResult(lock_result, plan, report)
 
 
+def _audited(session: ProjectSession, engine: Downloader) -> Fetcher:
+    """The engine's fetch, then the audit policy on what it fetched (before it is placed)."""
+    from modelpm.workflow.auditing import gate_fetched
+
+    def fetch_then_audit(task: FileTask, cancel: threading.Event) -> None:
+        engine(task, cancel)
+        gate_fetched(session, task, session.store.object_path(task.digest))
+
+    return fetch_then_audit
+
+
+def _gate(
+    session: ProjectSession, lock: Lock, plan: SyncPlan, offline: bool, transport: Transport | None
+) -> None:
+    """The audit policy, before anything is placed (issue 12; :mod:`.auditing`)."""
+    from modelpm.workflow.auditing import gate_plan
+    from modelpm.workflow.fetching import StoreReader
+
+    with StoreReader(session, transport) as reader:
+        tasks = (*plan.check, *plan.place, *plan.fetch)
+        gate_plan(session, lock, tasks, (lambda _task: None) if offline else reader.obtain)
+
+
+def _dry_run(
+    view: ProjectView, current: Lock | None, names: Sequence[str], transport: Transport | None
+) -> SyncResult:
+    """What a sync would do: the plan against the store as it is, and the lock it would use."""
+    from modelpm.workflow.locking import relock
+
+    lock_result = None
+    if current is None:
+        lock_result = relock(view, transport=transport)
+        current = lock_result.lock
+    plan = plan_for(view, current, names, view.state, view.store.has)
+    return SyncResult(lock_result, plan, SyncReport(), dry_run=True)
+
+
 @contextmanager
 def open_downloader(
-    session: ProjectSession, reporter: Reporter | None, transport: Transport | None
+    session: ProjectView, reporter: Reporter | None, transport: Transport | None
 ) -> Iterator[Downloader]:
-    """The transfer engine for ``session``: its origins, store, options and an HTTP pool."""
+    """The transfer engine for ``session``: the origins :mod:`~modelpm.workflow.origins`
+    names, its store and options, and an HTTP pool."""
     from modelpm.transfer.engine import Downloader
     from modelpm.workflow.origins import origins_for
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from modelpm.errors import HubError
 from modelpm.paths import check_repo_path, check_size, check_tree
-from modelpm.sources.base import RemoteFile
+from modelpm.sources.base import HubScan, RemoteFile
 from modelpm.values import Digest, RepoRef
 
 _UNTRUSTED = "the endpoint is not trustworthy; try another one"
@@ -53,3 +53,23 @@ def remote_file(entry: object, ref: RepoRef, endpoint: str) -> RemoteFile:
             f"{endpoint} listed a file of {ref} that modelpm refuses: {exc}", hint=_UNTRUSTED
         ) from None
     return RemoteFile(path=path, size=size, digest=digest)
+
+
+def hub_scans(entries: Iterable[object]) -> dict[str, HubScan]:
+    """The security scan of each entry that has one (expanded listings; anything odd skipped)."""
+    found: dict[str, HubScan] = {}
+    for entry in entries:
+        path, security = getattr(entry, "path", None), getattr(entry, "security", None)
+        status = getattr(security, "status", None)
+        if not isinstance(path, str) or not isinstance(status, str):
+            continue
+        scan = getattr(security, "pickle_import_scan", None)
+        listed = scan.get("pickleImports") if isinstance(scan, dict) else None
+        imports = []
+        for item in listed if isinstance(listed, list) else []:
+            if isinstance(item, dict):
+                imports.append(
+                    (str(item.get("module")), str(item.get("name")), str(item.get("safety")))
+                )
+        found[path] = HubScan(status[:40], tuple(imports))
+    return found

@@ -24,10 +24,10 @@ from urllib.parse import quote
 
 from modelpm.errors import HubError, ModelpmError, NetworkError
 from modelpm.redact import clean
-from modelpm.sources.base import RemoteFile, ResolvedRevision
+from modelpm.sources.base import HubScan, RemoteFile, ResolvedRevision
 from modelpm.sources.hf.errors import hub_error, network_error, translate_errors
 from modelpm.sources.hf.guards import GUARDS
-from modelpm.sources.hf.listing import remote_files
+from modelpm.sources.hf.listing import hub_scans, remote_files
 from modelpm.sources.hf.token import TOKEN_GUARD
 from modelpm.transfer.origin import Fail, Relocate, ReplyHead, Verdict, Wanted, http_verdict
 from modelpm.transfer.retry import SYSTEM_CLOCK, Clock, RetryPolicy
@@ -105,6 +105,19 @@ class HfSource:
             commit,
         )
         return remote_files(entries, ref, commit, self.endpoint)
+
+    def security_status(self, ref: RepoRef, commit: str, paths: list[str]) -> dict[str, HubScan]:
+        """The Hub's scan of ``paths`` (``securityFileStatus`` of an expanded paths-info)."""
+        if not paths:
+            return {}
+        entries = self._retrying(
+            lambda: self._api.get_paths_info(
+                ref.repo, paths, expand=True, revision=commit, repo_type=ref.repo_type
+            ),
+            ref,
+            commit,
+        )
+        return hub_scans(entries)
 
     def _retrying(self, call: Callable[[], T], ref: RepoRef, revision: str) -> T:
         """``call``, retried on 5xx and dropped connections, all of it within one time
