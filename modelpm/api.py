@@ -18,6 +18,7 @@ from modelpm.values import STATES
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
 from modelpm.workflow.locking import lock
 from modelpm.workflow.reading import outdated, path, status, verify
+from modelpm.workflow.remoting import gc_remote_store, push, verify_remote_store
 from modelpm.workflow.results import LockResult, ModelStatus, OutdatedRow, SyncResult
 from modelpm.workflow.storing import gc_store, store_root, verify_store
 from modelpm.workflow.syncing import in_sync, sync
@@ -31,16 +32,19 @@ __all__ = [
     "RemoveResult",
     "SyncResult",
     "add",
+    "gc_remote_store",
     "gc_store",
     "in_sync",
     "init",
     "lock",
     "outdated",
     "path",
+    "push",
     "remove",
     "status",
     "store_root",
     "sync",
     "verify",
+    "verify_remote_store",
     "verify_store",
 ]

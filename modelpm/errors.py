@@ -17,7 +17,8 @@ message must make sense on its own and must never contain a secret.
     │   ├── EntryNotFoundError
     │   ├── GatedRepoError            gated repo: no token set, or this token has no access
     │   ├── TokenRejectedError        the hub rejected the token itself (401: invalid, expired)
-    │   └── NetworkError              the hub could not be reached or the link dropped
+    │   ├── NetworkError              the hub could not be reached or the link dropped
+    │   └── RemoteStoreError          the remote store (S3) refused, lacks or failed a request
     ├── IntegrityError                downloaded bytes do not match the lock
     ├── StorageError                  the disk refused a write (full, read-only, not a folder)
     ├── NotSyncedError                a model asked for by path() is not on disk
@@ -95,6 +96,14 @@ class TokenRejectedError(HubError):
 
 class NetworkError(HubError):
     """The hub could not be reached, or the connection failed after every retry."""
+
+
+class RemoteStoreError(HubError):
+    """The remote store (S3-compatible) refused, lacked or failed a request.
+
+    A :class:`HubError` so the transfer engine falls back to the next origin, as for a
+    hub; a sync never fails for it when a source has the bytes.
+    """
 
 
 class IntegrityError(ModelpmError):

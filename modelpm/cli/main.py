@@ -51,6 +51,7 @@ store_app = typer.Typer(
 store_app.command(cls=Command)(store_cmds.path)
 store_app.command(cls=Command)(store_cmds.verify)
 store_app.command(cls=Command)(store_cmds.gc)
+store_app.command(cls=Command)(store_cmds.push)
 app.add_typer(store_app, name="store")
 
 

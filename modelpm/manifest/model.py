@@ -66,6 +66,8 @@ class Settings:
     endpoint: str | None = None
     dest_root: str = DEFAULT_DEST_ROOT
     store: str | None = None
+    remote: str | None = None  # the shared remote store, "s3://bucket/prefix"
+    remote_push: bool = False  # every sync uploads what it fetched to the remote store
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from modelpm.manifest.model import (
     Settings,
 )
 from modelpm.paths import is_repo_id
+from modelpm.s3url import parse_s3_url
 from modelpm.values import REPO_TYPES, is_repo_type
 
-_SETTINGS_KEYS = ("endpoint", "dest-root", "store")
+_SETTINGS_KEYS = ("endpoint", "dest-root", "store", "remote", "remote-push")
 _MODEL_KEYS = ("repo", "revision", "include", "exclude", "dest", "repo-type")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -77,7 +78,26 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     dest_root = _optional_str(table, "dest-root", ctx) or DEFAULT_DEST_ROOT
     _check_relative(dest_root, f"{ctx} dest-root")
     store = _optional_str(table, "store", ctx)
-    return Settings(endpoint=endpoint, dest_root=dest_root, store=store)
+    remote, remote_push = _remote_settings(table, ctx)
+    return Settings(
+        endpoint=endpoint, dest_root=dest_root, store=store, remote=remote, remote_push=remote_push
+    )
+
+
+def _remote_settings(table: Mapping[str, Any], ctx: str) -> tuple[str | None, bool]:
+    """``remote`` (an s3:// address) and ``remote-push`` (a boolean)."""
+    remote = _optional_str(table, "remote", ctx)
+    if remote is not None:
+        try:
+            remote = str(parse_s3_url(remote))
+        except ValueError as exc:
+            raise ManifestError(
+                f"{ctx} remote: {exc}", hint='write it like "s3://team-models/modelpm"'
+            ) from None
+    push = table.get("remote-push", False)
+    if not isinstance(push, bool):
+        raise ManifestError(f"{ctx} remote-push: expected true or false, got {_type_name(push)}")
+    return remote, push
 
 
 def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where: str) -> ModelSpec:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
-from modelpm.errors import LockfileError, StaleLockError
+from modelpm.errors import LockfileError, OfflineError, StaleLockError
 from modelpm.lockfile.io import LOCK_NAME
 from modelpm.lockfile.model import Lock
 from modelpm.place.report import SyncReport
@@ -56,13 +56,21 @@ def sync(
     sources: Mapping[SourceKind, Source] | None = None,
     transport: Transport | None = None,
     endpoint: str | None = None,
+    push: bool = False,
+    no_remote: bool = False,
 ) -> SyncResult:
-    """Make every destination hold exactly the locked bytes, fetching only what is missing."""
+    """Make every destination hold exactly the locked bytes, fetching only what is missing.
+
+    ``push`` uploads what was fetched to the remote store (a failed upload fails the
+    sync, after placing the files); ``no_remote`` ignores the remote store for this run.
+    """
     overrides = Overrides(
         store=Path(store) if store is not None else None,
         endpoint=endpoint,
         jobs=jobs,
         connections=connections,
+        push=push,
+        no_remote=no_remote,
     )
     view = open_view(project, overrides, sources)
     view.manifest.check_names(names)
@@ -97,6 +105,7 @@ def sync_in_session(
     """Sync ``names`` (all when empty) within ``session``; re-lock first if stale and allowed."""
     from modelpm.fs.cleanup import remove_temp_files
     from modelpm.place.apply import apply_sync
+    from modelpm.workflow.remoting import after_sync
 
     current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
     lock_result = None
@@ -115,12 +124,12 @@ def sync_in_session(
     remove_temp_files(session.project.state_dir, recursive=False, older_than=3600)
     remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
     jobs = session.config.jobs
-    if offline:
+    if offline and session.remote is None:
         report = apply_sync(
             plan, root=root, store=store, state=state, fetcher=None, jobs=jobs, reporter=reporter
         )
-    else:
-        with _downloader(session, reporter, transport) as downloader:
+    else:  # offline from the hub, the remote store is still asked: it is not the hub
+        with _downloader(session, reporter, transport, only_remote=offline) as downloader:
             report = apply_sync(
                 plan,
                 root=root,
@@ -130,20 +139,32 @@ def sync_in_session(
                 jobs=jobs,
                 reporter=reporter,
             )
+    after_sync(session, plan, report, reporter)
     return SyncResult(lock_result, plan, report)
 
 
 @contextmanager
 def _downloader(
-    session: ProjectSession, reporter: Reporter | None, transport: Transport | None
+    session: ProjectSession,
+    reporter: Reporter | None,
+    transport: Transport | None,
+    only_remote: bool = False,
 ) -> Iterator[Downloader]:
     from modelpm.transfer.engine import Downloader
-    from modelpm.workflow.origins import origins_for
+    from modelpm.workflow.origins import origins_for, remote_origins
 
     options = session.config.transfer
 
     def origins(wanted: Wanted) -> tuple[Origin, ...]:
-        return origins_for(session, wanted)
+        if not only_remote:
+            return origins_for(session, wanted)
+        found = remote_origins(session)
+        if not found:
+            raise OfflineError(
+                f"{wanted.label}: offline, and the remote store is unavailable",
+                hint="run sync once with network access",
+            )
+        return found
 
     if transport is not None:
         yield Downloader(origins, session.store, transport, options, reporter)
