@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from modelpm.values import STATES
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
+from modelpm.workflow.exporting import ExportReport, export_s3
 from modelpm.workflow.locking import lock
 from modelpm.workflow.reading import outdated, path, status, verify
 from modelpm.workflow.remoting import gc_remote_store, push, verify_remote_store
@@ -26,12 +27,14 @@ from modelpm.workflow.syncing import in_sync, sync
 __all__ = [
     "STATES",
     "AddResult",
+    "ExportReport",
     "LockResult",
     "ModelStatus",
     "OutdatedRow",
     "RemoveResult",
     "SyncResult",
     "add",
+    "export_s3",
     "gc_remote_store",
     "gc_store",
     "in_sync",

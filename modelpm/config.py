@@ -15,7 +15,7 @@ This is the only module that reads modelpm's settings from the environment
                             the remote store is not the hub and is still used)
     MODELPM_REMOTE          the remote store, s3://bucket/prefix (then [settings] remote)
     AWS_*                   the remote store's endpoint, region, profile and credentials,
-                            as the AWS tools read them (see :func:`_remote`)
+                            as the AWS tools read them (see :func:`s3_access`)
 
 A bad value is a :class:`~modelpm.errors.UsageError` (exit 2) when the
 configuration is built, whatever the command. Tokens are not configuration:
@@ -137,8 +137,7 @@ def build_config(
 def _remote(
     settings: Settings, overrides: Overrides, env: Mapping[str, str]
 ) -> RemoteSettings | None:
-    """The remote store: ``MODELPM_REMOTE``, then ``[settings] remote``; reached as the AWS
-    CLI reaches S3 (endpoint, region, profile and key from the environment first)."""
+    """The remote store: ``MODELPM_REMOTE``, then ``[settings] remote``."""
     raw = env.get("MODELPM_REMOTE", "").strip()
     if overrides.no_remote or not (raw or settings.remote):
         return None
@@ -148,6 +147,17 @@ def _remote(
         raise UsageError(
             f"MODELPM_REMOTE: {exc}", hint='write it like "s3://team-models/modelpm"'
         ) from None
+    return replace(
+        s3_access(address, env),
+        push=settings.remote_push or overrides.push,
+        push_required=overrides.push,
+    )
+
+
+def s3_access(address: S3Address, env: Mapping[str, str] | None = None) -> RemoteSettings:
+    """How to reach ``address`` (the remote store, an export's target) as the AWS CLI
+    reaches S3: endpoint, region, profile and key from the environment first."""
+    env = os.environ if env is None else env
 
     def first(*names: str) -> str | None:
         return next((env[name].strip() for name in names if env.get(name, "").strip()), None)
@@ -162,8 +172,6 @@ def _remote(
     config_file, credentials_file = first("AWS_CONFIG_FILE"), first("AWS_SHARED_CREDENTIALS_FILE")
     return RemoteSettings(
         address=address,
-        push=settings.remote_push or overrides.push,
-        push_required=overrides.push,
         endpoint=endpoint.rstrip("/") if endpoint else None,
         region=first("AWS_REGION", "AWS_DEFAULT_REGION"),
         profile=first("AWS_PROFILE", "AWS_DEFAULT_PROFILE"),

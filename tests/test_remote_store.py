@@ -359,3 +359,66 @@ def test_store_gc_remote_keeps_what_the_given_locks_name(
     assert f"{PREFIX}/modelpm-remote.json" in bucket_keys(s3_server, bucket)
     both = first.cli("store", "gc", "--remote", lock, str(other.ws.root / "models.lock"))
     assert both.exit_code == 0 and both.stderr.startswith("removed 0 remote objects")
+
+
+def test_export_writes_a_synced_model_as_plain_objects_once(
+    first: Machine, s3_server: SeaweedS3, bucket: str
+) -> None:
+    target = f"s3://{bucket}/serving/m"
+    not_yet = first.cli("export", target)
+    assert not_yet.exit_code == 2 and "models.lock has no entry for 'm'" in not_yet.error
+    assert first.cli("sync").exit_code == 0
+    result = first.cli("export", target)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(f"exported to {target}: uploaded 4 files (21."), result.stderr
+    import obstore
+    from remote_support import bucket_store
+
+    store = bucket_store(s3_server, bucket)
+    placed = first.ws.files("models/m")
+    exported = {
+        key.removeprefix("serving/m/"): bytes(obstore.get(store, key).bytes())
+        for key in bucket_keys(s3_server, bucket)
+        if key.startswith("serving/m/")
+    }
+    assert exported == placed
+    again = first.cli("export", target)
+    assert again.stderr.startswith(f"exported to {target}: uploaded 0 files (0 B); 4 already")
+    obstore.put(store, "serving/m/config.json", b"another revision")
+    fixed = first.cli("export", target)
+    assert fixed.stderr.startswith(f"exported to {target}: uploaded 1 files"), fixed.stderr
+    assert bytes(obstore.get(store, "serving/m/config.json").bytes()) == placed["config.json"]
+    bad = first.cli("export", "s3://bucket-x/serving/nope")
+    assert bad.exit_code == 2 and "no model named 'nope'" in bad.error
+
+
+def test_a_noop_sync_with_a_remote_store_asks_it_nothing_and_loads_no_s3_library(
+    first: Machine, second: Machine, hub: TestHub, s3_server: SeaweedS3
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from test_architecture import NOOP
+
+    pushed(first, second)
+    proxy = Proxy(s3_server.port)
+    try:
+        second.env["AWS_ENDPOINT_URL"] = proxy.endpoint
+        assert second.cli("sync").exit_code == 0
+        proxy.bytes_up = 0
+        hub.reset_stats()
+        env = {**os.environ, **second.env, "MODELPM_HOME": str(second.ws.store)}
+        done = subprocess.run(
+            [sys.executable, "-c", NOOP],
+            cwd=second.ws.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        proxy.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""  # no obstore, no http, no hub library
+    assert proxy.bytes_up == 0 and hub.request_count == 0

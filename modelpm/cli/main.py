@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from modelpm.cli import edit_cmds, project_cmds, store_cmds
+from modelpm.cli import edit_cmds, export_cmds, project_cmds, store_cmds
 from modelpm.cli.common import Command, stderr
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ app.command(cls=Command)(edit_cmds.init)
 app.command(cls=Command)(edit_cmds.add)
 app.command(cls=Command)(edit_cmds.remove)
 app.command(cls=Command)(project_cmds.outdated)
+app.command(cls=Command)(export_cmds.export)
 
 store_app = typer.Typer(
     help="The content-addressed store shared by your projects.",

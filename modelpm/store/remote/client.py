@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from modelpm.errors import IntegrityError, RemoteStoreError
 from modelpm.hashing import new_hasher
@@ -38,6 +38,7 @@ from modelpm.values import Digest
 MiB = 1024 * 1024
 PART_SIZE = 16 * MiB  # objects at least this large go up in parts of this size
 READ_SIZE = 4 * MiB
+DIGEST_ATTRIBUTE = "modelpm-digest"  # x-amz-meta-modelpm-digest on exported files
 
 
 @dataclass(frozen=True)
@@ -129,25 +130,53 @@ class RemoteClient:
         False when the key already existed (another machine pushed it first).
         Raises :class:`IntegrityError` when the file does not match (nothing is written).
         """
+        return self._upload(object_name(digest), path, digest, size, create=True)
+
+    def put_plain(self, name: str, path: Path, digest: Digest, size: int) -> None:
+        """Upload the file at ``path`` as ``name`` (an export: a plain file's key), with its
+        digest as metadata, if its bytes hash to ``digest``; replaces what was there."""
+        self._upload(name, path, digest, size, create=False)
+
+    def digest_at(self, name: str) -> tuple[int, str] | None:
+        """The size and recorded digest (``modelpm-digest``, "" if none) of ``name``."""
+        import obstore
+
+        with self._errors(f"cannot look up s3://{self.address.bucket}/{self.address.key(name)}"):
+            try:
+                result = obstore.get(self._store, name, options={"head": True})
+            except FileNotFoundError:
+                return None
+            return int(result.meta["size"]), str(result.attributes.get(DIGEST_ATTRIBUTE, ""))
+
+    def _upload(self, name: str, path: Path, digest: Digest, size: int, *, create: bool) -> bool:
         import obstore
         from obstore.exceptions import AlreadyExistsError, PreconditionError
 
-        name = object_name(digest)
-        with self._errors(f"cannot upload {self.address.url_of(digest)}"):
+        mode: Literal["create", "overwrite"] = "create" if create else "overwrite"
+        attributes = None if create else {DIGEST_ATTRIBUTE: str(digest)}
+        with self._errors(f"cannot upload s3://{self.address.bucket}/{self.address.key(name)}"):
             try:
                 if size < PART_SIZE:
                     data = path.read_bytes()
                     _check(digest, [data], path)
-                    obstore.put(self._store, name, data, mode="create", use_multipart=False)
+                    obstore.put(
+                        self._store,
+                        name,
+                        data,
+                        mode=mode,
+                        use_multipart=False,
+                        attributes=attributes,
+                    )
                 else:
                     obstore.put(
                         self._store,
                         name,
                         _verified_blocks(path, digest, size),
-                        mode="create",
+                        mode=mode,
                         use_multipart=True,
                         chunk_size=PART_SIZE,
                         max_concurrency=self.part_concurrency,
+                        attributes=attributes,
                     )
             except (AlreadyExistsError, PreconditionError):
                 return False
