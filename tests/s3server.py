@@ -3,8 +3,9 @@
 
 Two identities: ``admin`` (read, write, list) and ``reader`` (read and list
 only). :class:`Proxy` sits in front of it when a test needs a slow link
-(bytes per second, both ways), a cut connection or a throttled endpoint
-(every request answered ``503 SlowDown``).
+(bytes per second, both ways), a cut connection, a throttled endpoint
+(every request answered ``503 SlowDown``) or a black hole (connections accepted,
+never answered).
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ class Proxy:
         self.target = port
         self.rate = rate  # bytes per second per direction and connection; None: no limit
         self.slow_down = False  # answer every request 503 SlowDown
+        self.silent = False  # accept connections and never answer (a black hole)
         self.bytes_up = 0  # client -> server
         self.bytes_down = 0  # server -> client
         self._lock = threading.Lock()
@@ -203,6 +205,10 @@ class Proxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if self.silent:
+                with self._lock:
+                    self._sockets.append(client)
+                continue
             if self.slow_down:
                 threading.Thread(target=self._answer_503, args=(client,), daemon=True).start()
                 continue

@@ -225,6 +225,26 @@ def test_a_throttled_remote_store_is_one_warning_and_a_fast_fallback(
     assert second.cli("verify").exit_code == 0
 
 
+def test_an_endpoint_that_never_answers_costs_seconds_not_minutes(
+    first: Machine, second: Machine, hub: TestHub, s3_server: SeaweedS3
+) -> None:
+    pushed(first, second)
+    proxy = Proxy(s3_server.port)
+    proxy.silent = True
+    second.env["AWS_ENDPOINT_URL"] = proxy.endpoint
+    try:
+        started = time.monotonic()
+        # The default stall timeout (30 s a connection), as a user has it.
+        process = second.process("sync", env={"MODELPM_STALL_TIMEOUT": "30"})
+        _, err = process.communicate(timeout=120)
+        elapsed = time.monotonic() - started
+    finally:
+        proxy.close()
+    assert process.returncode == 0, err.decode()
+    assert elapsed < 15, elapsed  # the 3 s probe, then the hub
+    assert "unreachable (TimeoutError)" in err.decode()
+
+
 def test_a_remote_store_that_dies_mid_transfer_falls_back_within_seconds(
     first: Machine, second: Machine, hub: TestHub, s3_server: SeaweedS3, bucket: str
 ) -> None:
