@@ -79,7 +79,7 @@ def test_two_machines_pushing_at_once_upload_each_object_once(
     for process, (_, err) in zip(both, outputs, strict=True):
         text = err.decode()
         assert process.returncode == 0, text
-        uploaded += int(text.split()[1])  # "uploaded N objects …"
+        uploaded += int(text.strip().splitlines()[-1].split()[1])  # "uploaded N objects …"
     assert uploaded == 4  # each key written by exactly one of them
     assert len(object_keys(s3_server, bucket)) == 4
     remote_objects_verify(s3_server, bucket)

@@ -8,6 +8,7 @@ import typer
 
 from modelpm import api
 from modelpm.cli.common import ProjectOption, QuietOption, human_size, run, stderr
+from modelpm.cli.progress import ProgressReporter
 
 
 def export(
@@ -34,7 +35,11 @@ def export(
       modelpm export s3://team-models/serving/bert
       vllm serve s3://team-models/serving/bert --load-format runai_streamer
     """
-    report = run(lambda: api.export_s3(target, project=project))
+    reporter = ProgressReporter(stderr, quiet=quiet, action=("uploading", "uploaded"))
+    try:
+        report = run(lambda: api.export_s3(target, project=project, reporter=reporter))
+    finally:
+        reporter.close()
     if not quiet:
         stderr.print(
             f"exported to {report.target}: uploaded {report.uploaded} files "

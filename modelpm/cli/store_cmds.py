@@ -19,6 +19,7 @@ from modelpm.cli.common import (
     stderr,
     stdout,
 )
+from modelpm.cli.progress import ProgressReporter
 
 
 def path(project: ProjectOption = None) -> None:
@@ -149,7 +150,11 @@ def push(
       modelpm store push bert
       MODELPM_REMOTE=s3://team-models/modelpm modelpm store push   # in CI
     """
-    report = run(lambda: api.push(names or (), project=project, jobs=jobs))
+    reporter = ProgressReporter(stderr, quiet=quiet, action=("uploading", "uploaded"))
+    try:
+        report = run(lambda: api.push(names or (), project=project, jobs=jobs, reporter=reporter))
+    finally:
+        reporter.close()
     if not quiet:
         stderr.print(
             f"uploaded {report.uploaded} objects ({human_size(report.uploaded_bytes)}); "

@@ -67,17 +67,19 @@ def export_s3(
             hint=f"run `modelpm sync {name}` first",
         )
     client = RemoteClient(address, resolve_account(s3_access(address)))
-    uploaded = uploaded_bytes = unchanged = 0
-    reporter.begin(len(model.files), model.total_size)
-    for item in model.files:
-        if client.digest_at(item.path) == (item.size, str(item.digest)):
-            unchanged += 1
-            continue
-        reporter.file_started(f"{name}/{item.path}", item.size)
+    changed = [
+        item for item in model.files if client.digest_at(item.path) != (item.size, str(item.digest))
+    ]
+    if changed:
+        reporter.begin(len(changed), sum(item.size for item in changed))
+    for item in changed:
+        label = f"{name}/{item.path}"
+        reporter.file_started(label, item.size)
         client.put_plain(item.path, store.object_path(item.digest), item.digest, item.size)
-        reporter.advance(f"{name}/{item.path}", item.size)
-        reporter.file_done(f"{name}/{item.path}")
-        uploaded += 1
-        uploaded_bytes += item.size
-    reporter.end()
-    return ExportReport(str(address), uploaded, uploaded_bytes, unchanged)
+        reporter.advance(label, item.size)
+        reporter.file_done(label)
+    if changed:
+        reporter.end()
+    uploaded_bytes = sum(item.size for item in changed)
+    unchanged = len(model.files) - len(changed)
+    return ExportReport(str(address), len(changed), uploaded_bytes, unchanged)

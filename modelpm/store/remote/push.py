@@ -1,8 +1,8 @@
 """Uploading verified local objects that the remote store lacks (``store push``, ``--push``).
 
-Per object: ask the bucket for its size (present and the right size: done),
-vouch for the local copy (:meth:`~modelpm.store.local.Store.vouch` hashes one
-whose time moved), then upload it with
+First ask the bucket for each object's size (present and the right size:
+done) and vouch for the local copy (:meth:`~modelpm.store.local.Store.vouch`
+hashes one whose time moved); then upload what is missing with
 :meth:`~modelpm.store.remote.client.RemoteClient.put_verified`, which hashes
 again while it reads. Safe to run from many machines at once: the first
 completed upload of a key wins, the others find it there. Idempotent: a
@@ -64,34 +64,49 @@ def push_objects(
     if unique:
         client.write_marker()
 
-    def push(item: PushItem) -> None:
+    def missing(item: PushItem) -> bool:
+        """True when the bucket lacks ``item`` and the local store vouches for it."""
         try:
             if client.size_of(item.digest) == item.size:
                 with lock:
                     report.present += 1
-                return
+                return False
             if not store.vouch(item.digest, item.size):
                 with lock:
                     report.not_local.append(item.label)
-                return
+                return False
+        except ModelpmError as error:
+            with lock:
+                report.failures.append((item.label, error))
+            return False
+        return True
+
+    def push(item: PushItem) -> None:
+        try:
             reporter.file_started(item.label, item.size)
             uploaded = client.put_verified(store.object_path(item.digest), item.digest, item.size)
             reporter.advance(item.label, item.size)
             reporter.file_done(item.label)
-            with lock:
-                if uploaded:
-                    report.uploaded += 1
-                    report.uploaded_bytes += item.size
-                else:
-                    report.present += 1
         except ModelpmError as error:
             with lock:
                 report.failures.append((item.label, error))
+            return
+        with lock:
+            if uploaded:
+                report.uploaded += 1
+                report.uploaded_bytes += item.size
+            else:
+                report.present += 1  # another machine was faster
 
-    reporter.begin(len(unique), sum(item.size for item in unique))
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(unique) or 1))) as pool:
-        list(pool.map(push, unique))
-    reporter.end()
+    workers = max(1, min(jobs, len(unique) or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        wanted = [
+            item for item, lacking in zip(unique, pool.map(missing, unique), strict=True) if lacking
+        ]
+        if wanted:
+            reporter.begin(len(wanted), sum(item.size for item in wanted))
+            list(pool.map(push, wanted))
+            reporter.end()
     report.not_local.sort()
     report.failures.sort(key=lambda failure: failure[0])
     return report
