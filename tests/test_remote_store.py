@@ -4,6 +4,7 @@ broken bucket never breaks a sync."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -447,3 +448,39 @@ def test_a_noop_sync_with_a_remote_store_asks_it_nothing_and_loads_no_s3_library
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""  # no obstore, no http, no hub library
     assert proxy.bytes_up == 0 and hub.request_count == 0
+
+
+def test_push_to_a_store_that_is_down_fails_only_when_asked_for(
+    first: Machine, s3_server: SeaweedS3, bucket: str
+) -> None:
+    first.env = broken_remote_cases(s3_server, bucket)["unreachable"]
+    first.ws.write(MANIFEST.replace("[models.m]", "[settings]\nremote-push = true\n\n[models.m]"))
+    result = first.cli("sync")  # the setting: one warning (the store is down), exit 0
+    assert_one_warning_and_a_good_sync(result.stderr, result.exit_code, "unreachable")
+    for path in (first.ws.root / "models/m").iterdir():
+        path.unlink()
+    result = first.cli("sync", "--push")  # placed from the local store, then the push fails
+    assert result.exit_code == 1
+    assert result.error.startswith(f"error: cannot write s3://{bucket}/{PREFIX}/modelpm-remote")
+    assert result.error.splitlines()[0].endswith(": the endpoint is unreachable")
+    assert first.cli("verify").exit_code == 0  # the files were placed all the same
+    shutil.rmtree(first.ws.store)
+    for path in (first.ws.root / "models/m").iterdir():
+        path.unlink()
+    result = first.cli("sync", "--push")  # fetched from the hub: the store was found down
+    assert result.exit_code == 1
+    assert result.error.splitlines()[0] == (
+        f"error: remote store s3://{bucket}/{PREFIX}: unreachable (ConnectionRefusedError); "
+        "nothing was pushed"
+    ), result.stderr
+    assert first.cli("verify").exit_code == 0
+
+
+def test_push_without_a_remote_store_is_a_usage_error(first: Machine) -> None:
+    first.env.pop("MODELPM_REMOTE")
+    for args in (("sync", "--push"), ("store", "push"), ("store", "verify", "--remote")):
+        result = first.cli(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert "no remote store is configured" in result.error or "--push needs" in result.error
+    result = first.cli("sync", "--push", "--no-remote")
+    assert result.error.startswith("error: --push needs a remote store (and --no-remote turns")

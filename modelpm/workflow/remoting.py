@@ -41,12 +41,20 @@ def after_sync(
         return
     settings = remote.settings
     if settings.push and plan.tasks:
-        items = [PushItem(task.label, task.digest, task.size) for task in plan.tasks]
-        try:
-            pushed = push_objects(remote, view.store, items, jobs=view.config.jobs)
-            error = push_error(remote, pushed)
-        except ModelpmError as exc:
-            error = exc
+        error: ModelpmError | None = None
+        if remote.health.reason is not None:  # down: its one warning says so already
+            if settings.push_required:
+                error = RemoteStoreError(
+                    f"remote store {remote.address}: {remote.health.reason}; nothing was pushed"
+                )
+        else:
+            items = [PushItem(task.label, task.digest, task.size) for task in plan.tasks]
+            try:
+                error = push_error(
+                    remote, push_objects(remote, view.store, items, jobs=view.config.jobs)
+                )
+            except ModelpmError as exc:
+                error = exc
         if error is not None:
             if settings.push_required:
                 report.notes.extend(remote.health.warnings)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
-from modelpm.errors import LockfileError, OfflineError, StaleLockError
+from modelpm.errors import LockfileError, OfflineError, StaleLockError, UsageError
 from modelpm.lockfile.io import LOCK_NAME
 from modelpm.lockfile.model import Lock
 from modelpm.place.report import SyncReport
@@ -74,6 +74,12 @@ def sync(
     )
     view = open_view(project, overrides, sources)
     view.manifest.check_names(names)
+    if push and view.config.remote is None:
+        raise UsageError(
+            "--push needs a remote store"
+            + (" (and --no-remote turns it off)" if no_remote else ""),
+            hint='set [settings] remote = "s3://bucket/prefix" in models.toml, or MODELPM_REMOTE',
+        )
     offline = offline or view.config.offline
     current = usable_lock(view, locked=locked, frozen=frozen, offline=offline)
     if current is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from modelpm.config import RemoteSettings
@@ -38,7 +39,7 @@ class Remote:
     def address(self) -> S3Address:
         return self.settings.address
 
-    @property
+    @cached_property
     def origin(self) -> RemoteOrigin:
         return RemoteOrigin(self.address, self.account, self.health)
 

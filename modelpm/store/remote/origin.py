@@ -79,6 +79,12 @@ class Health:
         with self._lock:
             return self._down is None
 
+    @property
+    def reason(self) -> str | None:
+        """Why the store is down this run (None: it is not)."""
+        with self._lock:
+            return self._down
+
     def down(self, reason: str) -> RemoteStoreError:
         """Stop using the remote store for this run (one warning, the first reason)."""
         with self._lock:
