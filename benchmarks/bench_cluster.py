@@ -195,22 +195,18 @@ def main() -> None:
             "MODELPM_HOME": str(work / "node-0/store"),
             "MODELPM_REMOTE": empty,
         }
-        began = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "modelpm", "store", "push", "--quiet"],
-            cwd=work / "node-0/project",
-            env=env,
-            check=True,
-        )
-        push_seconds = time.perf_counter() - began
-        began = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "modelpm", "store", "push", "--quiet"],
-            cwd=work / "node-0/project",
-            env=env,
-            check=True,
-        )
-        again = time.perf_counter() - began
+
+        def push() -> float:
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "modelpm", "store", "push", "--quiet"],
+                cwd=work / "node-0/project",
+                env=env,
+                check=True,
+            )
+            return time.perf_counter() - began
+
+        push_seconds, again = push(), push()
         rows.append(
             (
                 "`store push` of the whole repo, empty bucket (again: nothing to upload)",

@@ -50,30 +50,23 @@ def verify(
       modelpm store verify --remote
     """
     if remote:
-        _verify_remote(project, remove)
+        remote_check = run(lambda: api.verify_remote_store(project, remove_corrupt=remove))
+        _report(remote_check.bad, remote_check.objects, remove, "remote objects", "--remote ")
         return
     check = run(lambda: api.verify_store(project, remove_corrupt=remove))
-    for key in check.corrupt:
-        stderr.print(f"corrupt {key}{' (removed)' if remove else ''}", markup=False)
-    if check.passed:
-        stderr.print(f"ok: {check.objects} objects match their hashes")
-        return
-    if not remove:
-        stderr.print("hint: run `modelpm store verify --remove`, then `modelpm sync`")
-    raise typer.Exit(1)
+    _report(list(check.corrupt), check.objects, remove, "objects", "")
 
 
-def _verify_remote(project: Path | None, remove: bool) -> None:
-    check = run(lambda: api.verify_remote_store(project, remove_corrupt=remove))
-    for url in check.bad:
-        stderr.print(f"corrupt {url}{' (removed)' if remove else ''}", markup=False)
-    if check.passed:
-        stderr.print(f"ok: {check.objects} remote objects match their hashes")
+def _report(bad: list[str], count: int, remove: bool, what: str, flag: str) -> None:
+    """Name each bad object; exit 1 if there is one."""
+    for name in bad:
+        stderr.print(f"corrupt {name}{' (removed)' if remove else ''}", markup=False)
+    if not bad:
+        stderr.print(f"ok: {count} {what} match their hashes")
         return
     if not remove:
-        stderr.print(
-            "hint: run `modelpm store verify --remote --remove`, then `modelpm store push`"
-        )
+        then = "modelpm store push" if flag else "modelpm sync"
+        stderr.print(f"hint: run `modelpm store verify {flag}--remove`, then `{then}`")
     raise typer.Exit(1)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from modelpm.config import Overrides, RemoteSettings, build_config
-from modelpm.errors import ModelpmError, ProjectNotFoundError, RemoteStoreError, UsageError
+from modelpm.config import Overrides, RemoteSettings
+from modelpm.errors import ModelpmError, RemoteStoreError, UsageError
 from modelpm.lockfile.io import read_lock
 from modelpm.place.report import SyncReport
 from modelpm.plan.planner import SyncPlan
@@ -30,6 +30,7 @@ from modelpm.store.remote.upkeep import (
     referenced,
     verify_remote,
 )
+from modelpm.workflow.storing import project_or_machine_config
 
 
 def after_sync(
@@ -140,12 +141,7 @@ def gc_remote_store(
 
 def _remote_settings(project: PathLike | None) -> RemoteSettings | None:
     """The project's remote store (outside any project: ``MODELPM_REMOTE``'s)."""
-    try:
-        return open_view(project).config.remote
-    except ProjectNotFoundError:
-        if project is not None:
-            raise
-    return build_config(None, None).remote
+    return project_or_machine_config(project).remote
 
 
 def _strict_remote(settings: RemoteSettings | None) -> Remote:
