@@ -163,7 +163,7 @@ def s3_access(address: S3Address, env: Mapping[str, str] | None = None) -> Remot
         return next((env[name].strip() for name in names if env.get(name, "").strip()), None)
 
     endpoint = first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
-    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+    if endpoint is not None and not _is_http_url(endpoint):
         raise UsageError(f"AWS_ENDPOINT_URL must be an http(s) URL, not {endpoint!r}")
     key, secret = first("AWS_ACCESS_KEY_ID"), first("AWS_SECRET_ACCESS_KEY")
     credentials = None
@@ -205,6 +205,17 @@ def _endpoints(
         chosen = configured[kind] or from_env or in_file[kind] or rule.default
         endpoints[kind] = chosen.rstrip("/")
     return endpoints
+
+
+def _is_http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in text
 
 
 def _whole(env: Mapping[str, str], name: str) -> int | None:

@@ -118,19 +118,26 @@ def probe_marker(
 ) -> str | None:
     """Read the format marker: None if the store is usable, else why not."""
     url = account.url(address.bucket, address.marker_key)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return f"cannot be reached at that endpoint ({type(exc).__name__})"
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
     headers = {"user-agent": "modelpm"}
     if account.credentials is not None:
         headers.update(sign("GET", url, account.region, account.credentials))
-    conn = connection_class(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        conn = connection_class(parts.hostname or "", parts.port, timeout=timeout)
+    except (ValueError, http.client.HTTPException) as exc:  # InvalidURL: a bad host
+        return f"cannot be reached at that endpoint ({type(exc).__name__})"
     try:
         conn.request("GET", parts.path, headers=headers)
         reply = conn.getresponse()
         body = reply.read(65536).decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         return f"unreachable ({type(exc).__name__})"
     finally:
         conn.close()
