@@ -10,8 +10,8 @@ modelpm's test hub in its own process; the bucket is a real SeaweedFS
 node from the hub (no remote store: the baseline); a cold bucket that one node
 fills (``sync --push``) before the others sync; a cold bucket that every node
 pushes to at once; a warm bucket; then the hub throttled to 50 MB/s per
-connection, from the hub and from the bucket; and ``store push`` of the whole
-repo. Prints one Markdown table. Nothing leaves 127.0.0.1.
+connection (and, to show a hub that is the bottleneck, 5 MB/s), from the hub
+and from the bucket; and ``store push`` of the whole repo. Prints one Markdown table. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -139,6 +139,12 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=8)
     parser.add_argument("--work", type=Path, default=Path("bench-work"))
     parser.add_argument("--quick", action="store_true", help="small repo, 3 nodes")
+    parser.add_argument(
+        "--slow-rate",
+        type=float,
+        default=5.0,
+        help="MB/s per connection of a congested hub, a second throttled case (0: skip)",
+    )
     args = parser.parse_args()
     nodes = 3 if args.quick else args.nodes
     work = args.work.resolve()
@@ -186,6 +192,18 @@ def main() -> None:
         )
         row("hub at 50 MB/s per connection: warm bucket", [cluster.wave(everyone, bucket, "sync")])
         hub.clear_faults()
+        if args.slow_rate:
+            rate = f"{args.slow_rate:g} MB/s"
+            hub.add_fault(Fault("throttle", rate=int(args.slow_rate * 1e6), times=None))
+            row(
+                f"hub at {rate} per connection: every node from the hub",
+                [cluster.wave(everyone, None, "sync")],
+            )
+            row(
+                f"hub at {rate} per connection: warm bucket",
+                [cluster.wave(everyone, bucket, "sync")],
+            )
+            hub.clear_faults()
 
         # store push of the whole repo from one synced node to an empty bucket.
         empty = cluster.new_bucket()
