@@ -11,7 +11,8 @@ node from the hub (no remote store: the baseline); a cold bucket that one node
 fills (``sync --push``) before the others sync; a cold bucket that every node
 pushes to at once; a warm bucket; then the hub throttled to 50 MB/s per
 connection (and, to show a hub that is the bottleneck, 5 MB/s), from the hub
-and from the bucket; and ``store push`` of the whole repo. Prints one Markdown table. Nothing leaves 127.0.0.1.
+and from the bucket; and ``store push`` of the whole repo. Prints one Markdown
+table. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
