@@ -10,7 +10,7 @@ modelpm's test hub in its own process; the bucket is a real SeaweedFS
 node from the hub (no remote store: the baseline); a cold bucket that one node
 fills (``sync --push``) before the others sync; a cold bucket that every node
 pushes to at once; a warm bucket; then the hub throttled to 50 MB/s per
-connection (and, to show a hub that is the bottleneck, 5 MB/s), from the hub
+connection (and, to show a hub that is the bottleneck, 1 MB/s), from the hub
 and from the bucket; and ``store push`` of the whole repo. Prints one Markdown
 table. Nothing leaves 127.0.0.1.
 """
@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument(
         "--slow-rate",
         type=float,
-        default=5.0,
+        default=1.0,
         help="MB/s per connection of a congested hub, a second throttled case (0: skip)",
     )
     args = parser.parse_args()
