@@ -130,8 +130,8 @@ class SeaweedS3:
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             f"-s3.config={config}",
-            "-volume.max=0",
-            "-master.volumeSizeLimitMB=256",
+            "-volume.max=1000",  # not from the free disk: each bucket takes 7 volumes
+            "-master.volumeSizeLimitMB=64",
         ]
         with (self.root / "weed.log").open("wb") as log:
             self.process = subprocess.Popen(
