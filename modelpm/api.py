@@ -18,9 +18,11 @@ from modelpm.values import STATES
 from modelpm.workflow.auditing import AuditReport, audit
 from modelpm.workflow.editing import AddResult, RemoveResult, add, init, remove
 from modelpm.workflow.exporting import ExportResult, export_hf_cache, run
+from modelpm.workflow.exporting_s3 import ExportReport, export_s3
 from modelpm.workflow.locking import lock
 from modelpm.workflow.publishing import PublishResult, publish
 from modelpm.workflow.reading import outdated, path, status, verify
+from modelpm.workflow.remoting import gc_remote_store, push, verify_remote_store
 from modelpm.workflow.results import LockResult, ModelStatus, OutdatedRow, SyncResult
 from modelpm.workflow.storing import gc_store, store_root, verify_store
 from modelpm.workflow.syncing import in_sync, sync
@@ -29,6 +31,7 @@ __all__ = [
     "STATES",
     "AddResult",
     "AuditReport",
+    "ExportReport",
     "ExportResult",
     "LockResult",
     "ModelStatus",
@@ -39,6 +42,8 @@ __all__ = [
     "add",
     "audit",
     "export_hf_cache",
+    "export_s3",
+    "gc_remote_store",
     "gc_store",
     "in_sync",
     "init",
@@ -46,11 +51,13 @@ __all__ = [
     "outdated",
     "path",
     "publish",
+    "push",
     "remove",
     "run",
     "status",
     "store_root",
     "sync",
     "verify",
+    "verify_remote_store",
     "verify_store",
 ]

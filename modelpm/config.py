@@ -11,7 +11,11 @@ This is the only module that reads modelpm's settings from the environment
     MODELPM_CONNECTIONS     connections per large file
     MODELPM_STALL_TIMEOUT   seconds without a byte before a connection is retried
     MODELPM_RETRY_DELAY     the first delay before a retry
-    HF_HUB_OFFLINE          (or TRANSFORMERS_OFFLINE) no network at all
+    HF_HUB_OFFLINE          (or TRANSFORMERS_OFFLINE) no network at all (the hub's;
+                            the remote store is not the hub and is still used)
+    MODELPM_REMOTE          the remote store, s3://bucket/prefix (then [settings] remote)
+    AWS_*                   the remote store's endpoint, region, profile and credentials,
+                            as the AWS tools read them (see :func:`s3_access`)
     HF_HUB_CACHE            where `modelpm export hf-cache` writes by default, as the
                             official client reads it (then HUGGINGFACE_HUB_CACHE, then
                             $HF_HOME/hub, then $XDG_CACHE_HOME/huggingface/hub)
@@ -19,7 +23,9 @@ This is the only module that reads modelpm's settings from the environment
 A bad value is a :class:`~modelpm.errors.UsageError` (exit 2) when the
 configuration is built, whatever the command. Tokens are not configuration:
 each source looks its own up when it is opened and keeps it inside itself, so
-no settings object can print one.
+no settings object can print one. The remote store's AWS credentials from the
+environment are kept in an :class:`~modelpm.s3url.AwsCredentials`, which
+never shows them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from modelpm.errors import UsageError
 from modelpm.manifest.model import Settings
+from modelpm.s3url import AwsCredentials, S3Address, parse_s3_url
 from modelpm.sources.endpoints import ENDPOINTS
 from modelpm.urls import endpoint_problem, shown
 from modelpm.values import LinkMode, SourceKind
@@ -51,6 +58,27 @@ class Overrides:
     endpoint: str | None = None  # the Hub endpoint
     jobs: int | None = None
     connections: int | None = None
+    no_remote: bool = False  # --no-remote: this run ignores the remote store
+    push: bool = False  # --push: upload what sync fetched; a failed upload fails the run
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """The remote store and how to reach it, as far as the environment says.
+
+    The profile's shared files (``~/.aws/config``, ``~/.aws/credentials``) are read
+    only when the remote store is opened (:mod:`modelpm.store.remote.account`).
+    """
+
+    address: S3Address
+    push: bool = False  # upload what sync fetched ([settings] remote-push, or --push)
+    push_required: bool = False  # --push: a failed upload fails the sync
+    endpoint: str | None = None  # AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL
+    region: str | None = None  # AWS_REGION, then AWS_DEFAULT_REGION
+    profile: str | None = None  # AWS_PROFILE, then AWS_DEFAULT_PROFILE
+    config_file: Path | None = None  # AWS_CONFIG_FILE (default ~/.aws/config)
+    credentials_file: Path | None = None  # AWS_SHARED_CREDENTIALS_FILE
+    credentials: AwsCredentials | None = None  # AWS_ACCESS_KEY_ID and its secret
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,7 @@ class Config:
     offline: bool = False  # the environment asks for no network (HF_HUB_OFFLINE)
     link: LinkMode = "hardlink"  # how files reach destinations ([settings] link)
     hf_hub_cache: Path | None = None  # the official client's cache folder
+    remote: RemoteSettings | None = None  # the shared remote store, when one is set
 
     @property
     def transfer(self) -> TransferOptions:
@@ -73,8 +102,10 @@ class Config:
         options = TransferOptions()
         if self.connections is not None:
             options = replace(options, connections=self.connections)
-        if self.stall_timeout is not None:
-            options = replace(options, stall_timeout=self.stall_timeout)
+        if self.stall_timeout is not None:  # one knob: no byte, or too few bytes, that long
+            options = replace(
+                options, stall_timeout=self.stall_timeout, rate_window=self.stall_timeout
+            )
         if self.retry_delay is not None:
             options = replace(options, retry=replace(options.retry, backoff=self.retry_delay))
         return options
@@ -109,6 +140,54 @@ def build_config(
             for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
         ),
         hf_hub_cache=official_hub_cache(env),
+        remote=_remote(settings, overrides, env),
+    )
+
+
+def _remote(
+    settings: Settings, overrides: Overrides, env: Mapping[str, str]
+) -> RemoteSettings | None:
+    """The remote store: ``MODELPM_REMOTE``, then ``[settings] remote``."""
+    raw = env.get("MODELPM_REMOTE", "").strip()
+    if overrides.no_remote or not (raw or settings.remote):
+        return None
+    try:
+        address = parse_s3_url(raw or settings.remote or "")
+    except ValueError as exc:
+        raise UsageError(
+            f"MODELPM_REMOTE: {exc}", hint='write it like "s3://team-models/modelpm"'
+        ) from None
+    return replace(
+        s3_access(address, env),
+        push=settings.remote_push or overrides.push,
+        push_required=overrides.push,
+    )
+
+
+def s3_access(address: S3Address, env: Mapping[str, str] | None = None) -> RemoteSettings:
+    """How to reach ``address`` (the remote store, an export's target) as the AWS CLI
+    reaches S3: endpoint, region, profile and key from the environment first."""
+    env = os.environ if env is None else env
+
+    def first(*names: str) -> str | None:
+        return next((env[name].strip() for name in names if env.get(name, "").strip()), None)
+
+    endpoint = first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+    if endpoint is not None and not _is_http_url(endpoint):
+        raise UsageError(f"AWS_ENDPOINT_URL must be an http(s) URL, not {endpoint!r}")
+    key, secret = first("AWS_ACCESS_KEY_ID"), first("AWS_SECRET_ACCESS_KEY")
+    credentials = None
+    if key and secret:
+        credentials = AwsCredentials(key, secret, first("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"))
+    config_file, credentials_file = first("AWS_CONFIG_FILE"), first("AWS_SHARED_CREDENTIALS_FILE")
+    return RemoteSettings(
+        address=address,
+        endpoint=endpoint.rstrip("/") if endpoint else None,
+        region=first("AWS_REGION", "AWS_DEFAULT_REGION"),
+        profile=first("AWS_PROFILE", "AWS_DEFAULT_PROFILE"),
+        config_file=Path(config_file).expanduser() if config_file else None,
+        credentials_file=Path(credentials_file).expanduser() if credentials_file else None,
+        credentials=credentials,
     )
 
 
@@ -155,6 +234,17 @@ def _endpoints(
             )
         endpoints[kind] = chosen.rstrip("/")
     return endpoints
+
+
+def _is_http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in text
 
 
 def _whole(env: Mapping[str, str], name: str) -> int | None:

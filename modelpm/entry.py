@@ -19,8 +19,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # Flags of `modelpm sync` that do not change what a no-op sync prints: `--locked` and
-# `--offline` forbid resolving and downloading, which a no-op sync does neither of.
-SYNC_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--locked", "--frozen", "--offline"})
+# `--offline` forbid resolving and downloading, which a no-op sync does neither of; `--push`
+# uploads what a sync fetched and `--no-remote` stops it asking the remote store: a no-op
+# sync fetches nothing.
+SYNC_FLAGS = frozenset(
+    {
+        "--quiet",
+        "-q",
+        "--verbose",
+        "-v",
+        "--locked",
+        "--frozen",
+        "--offline",
+        "--push",
+        "--no-remote",
+    }
+)
 # Options that take a value; the value is validated here as the CLI would.
 SYNC_OPTIONS = frozenset({"--project", "--jobs", "-j", "--connections"})
 # Flags that always need the CLI: `--dry-run` prints the plan, even of a no-op.

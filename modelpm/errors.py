@@ -20,7 +20,8 @@ message must make sense on its own and must never contain a secret.
     │   ├── WriteRefusedError         publish: no token, a read-only token, a protected branch,
     │   │                             a file over the hub's size limit
     │   ├── PublishRaceError          publish: the branch moved since the upload was planned
-    │   └── NetworkError              the hub could not be reached or the link dropped
+    │   ├── NetworkError              the hub could not be reached or the link dropped
+    │   └── RemoteStoreError          the remote store (S3) refused, lacks or failed a request
     ├── IntegrityError                downloaded bytes do not match the lock
     ├── StorageError                  the disk refused a write (full, read-only, not a folder)
     ├── NotSyncedError                a model asked for by path() is not on disk
@@ -108,6 +109,14 @@ class PublishRaceError(HubError):
 
 class NetworkError(HubError):
     """The hub could not be reached, or the connection failed after every retry."""
+
+
+class RemoteStoreError(HubError):
+    """The remote store (S3-compatible) refused, lacked or failed a request.
+
+    A :class:`HubError` so the transfer engine falls back to the next origin, as for a
+    hub; a sync never fails for it when a source has the bytes.
+    """
 
 
 class IntegrityError(ModelpmError):

@@ -20,6 +20,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "modelpm"
 HUB_CLIENTS = {"huggingface_hub", "httpx2"}
 CLI_LIBRARIES = {"typer", "rich", "click"}
+S3_CLIENTS = {"obstore", "boto3", "botocore", "minio", "s3fs"}
 # What the in-memory source may use: the interface it implements, nothing of the logic.
 INTERFACES = {
     "modelpm.errors",
@@ -79,6 +80,13 @@ def test_only_the_hf_source_imports_the_hub_client() -> None:
         if not in_package(name, "modelpm.sources.hf")
     }
     assert offenders == {}
+
+
+def test_only_the_remote_store_client_imports_the_s3_library() -> None:
+    # Reading objects during a sync is the engine's plain HTTP: only writing, listing and
+    # deleting in the bucket load obstore.
+    assert set(importers_of(S3_CLIENTS)) == {"modelpm.store.remote.client"}
+    assert importers_of(S3_CLIENTS)["modelpm.store.remote.client"] == {"obstore"}
 
 
 def test_only_the_cli_imports_typer_and_rich() -> None:
@@ -197,7 +205,7 @@ assert answer_noop_sync(["sync"])
 loaded = {name.split(".")[0] for name in sys.modules}
 print(",".join(sorted(loaded & {"huggingface_hub", "httpx2", "http", "ssl", "urllib3",
                                  "typer", "rich", "click", "filelock", "tomlkit",
-                                 "concurrent"})))
+                                 "concurrent", "obstore"})))
 """
 
 

@@ -124,3 +124,18 @@ def _usage_name(param: Parameter) -> str:
     if param.required:
         return name
     return f"[{name}]" if param.nargs == 1 else f"[{name.removesuffix('...')}]..."
+
+
+class ExportGroup(typer.core.TyperGroup):
+    """``modelpm export``: a target names its kind, so ``export s3://bucket/prefix/NAME``
+    means ``export s3 s3://bucket/prefix/NAME`` (both spellings work)."""
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, typer.core.TyperCommand | None, list[str]]:
+        if args and args[0].startswith("s3://"):
+            command = self.get_command(ctx, "s3")
+            if isinstance(command, typer.core.TyperCommand):
+                return "s3", command, args
+        name, command, rest = super().resolve_command(ctx, args)
+        return name, command if isinstance(command, typer.core.TyperCommand) else None, rest

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from modelpm.cli import audit_cmds, edit_cmds, export_cmds, project_cmds, publish_cmd, store_cmds
-from modelpm.cli.common import Command, stderr
+from modelpm.cli.common import Command, ExportGroup, stderr
 
 app = typer.Typer(
     name="modelpm",
@@ -53,16 +53,19 @@ store_app = typer.Typer(
 store_app.command(cls=Command)(store_cmds.path)
 store_app.command(cls=Command)(store_cmds.verify)
 store_app.command(cls=Command)(store_cmds.gc)
+store_app.command(cls=Command)(store_cmds.push)
 app.add_typer(store_app, name="store")
 
 # Issue 12: what could run code, and the locked models for tools that load by repo id.
 app.command(cls=Command)(audit_cmds.audit)
 export_app = typer.Typer(
+    cls=ExportGroup,
     help="The locked models in layouts other tools read.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 export_app.command("hf-cache", cls=Command)(export_cmds.hf_cache)
+export_app.command("s3", cls=Command)(export_cmds.s3)
 app.add_typer(export_app, name="export")
 app.command(
     "run",

@@ -38,10 +38,10 @@ class ProgressReporter:
         *,
         quiet: bool = False,
         verbose: bool = False,
-        verb: str = "downloading",
+        action: tuple[str, str] = ("downloading", "fetched"),  # "uploading", "uploaded"
     ) -> None:
         self.console = console
-        self.verb = verb
+        self.action = action
         self.quiet = quiet
         self.verbose = verbose
         self.lock = threading.Lock()
@@ -76,7 +76,7 @@ class ProgressReporter:
                 self.total_task = self.progress.add_task(f"{total_files} files", total=total_bytes)
             else:
                 self.console.print(
-                    f"{self.verb} {plural(total_files, 'file')}, {human_size(total_bytes)}"
+                    f"{self.action[0]} {plural(total_files, 'file')}, {human_size(total_bytes)}"
                 )
                 self.last_line = time.monotonic()
 
@@ -123,7 +123,7 @@ class ProgressReporter:
                     self.total_task, description=f"{self.done_files}/{self.total_files} files"
                 )
             elif self.verbose:
-                self.console.print(f"fetched {label}", markup=False)
+                self.console.print(f"{self.action[1]} {label}", markup=False)
 
     def note(self, text: str) -> None:
         with self.lock:

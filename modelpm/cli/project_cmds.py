@@ -106,20 +106,31 @@ def sync(
         ),
     ] = None,
     dry_run: DryRunOption = False,
+    push: Annotated[
+        bool,
+        typer.Option(
+            "--push", help="Upload what was fetched to the remote store; exit 1 if that fails."
+        ),
+    ] = False,
+    no_remote: Annotated[
+        bool, typer.Option("--no-remote", help="Do not use the remote store in this run.")
+    ] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Download what is missing, verify every byte, place the files.
 
-    Locks first if models.lock is stale (unless --locked or --frozen). A second sync on a
-    synced project makes no network request.
+    Locks first if models.lock is stale (unless --locked or --frozen). Each file comes from
+    the store, else the remote store ([settings] remote, MODELPM_REMOTE), else its source.
+    A second sync on a synced project makes no network request.
 
     \b
     Examples:
       modelpm sync
       modelpm sync bert --locked      # in CI
-      modelpm sync --offline
+      modelpm sync --offline          # the remote store is still used
       modelpm sync --dry-run          # the plan; writes nothing
+      modelpm sync --push             # share what this machine fetched
     """
     reporter = ProgressReporter(stderr, quiet=quiet, verbose=verbose)
     try:
@@ -134,6 +145,8 @@ def sync(
                 connections=connections,
                 reporter=reporter,
                 dry_run=dry_run,
+                push=push,
+                no_remote=no_remote,
             )
         )
     finally:

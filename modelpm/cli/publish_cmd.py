@@ -101,7 +101,9 @@ def publish(
       modelpm publish out/ --repo acme/bert-ft --create --tag v1 --pin bert-ft
       modelpm publish out/ --repo acme/bert-ft --revision exp/lr-3e-5 --delete
     """
-    reporter = ProgressReporter(stderr, quiet=quiet or json_output, verb="uploading")
+    reporter = ProgressReporter(
+        stderr, quiet=quiet or json_output, action=("uploading", "uploaded")
+    )
     try:
         result = run(
             lambda: api.publish(

@@ -100,6 +100,8 @@ class Settings:
     link: LinkMode = "hardlink"  # how files reach destinations: hardlink, reflink or copy
     allow_unsafe_pickle: bool = False  # place a pickle whose scan finds a dangerous call
     allow_remote_code: bool = True  # place models that ship or reference code
+    remote: str | None = None  # the shared remote store, "s3://bucket/prefix"
+    remote_push: bool = False  # every sync uploads what it fetched to the remote store
 
 
 @dataclass(frozen=True)

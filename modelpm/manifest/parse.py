@@ -23,12 +23,21 @@ from modelpm.manifest.model import (
     Settings,
 )
 from modelpm.paths import is_repo_id
+from modelpm.s3url import parse_s3_url
 from modelpm.select.choice import AUTO, VARIANT, Weights
 from modelpm.urls import endpoint_problem, shown
 from modelpm.values import LINK_MODES, REPO_TYPES, is_link_mode, is_repo_type
 
 _POLICY_KEYS = ("allow-unsafe-pickle", "allow-remote-code")
-_SETTINGS_KEYS = ("endpoint", "dest-root", "store", "link", *_POLICY_KEYS)
+_SETTINGS_KEYS = (
+    "endpoint",
+    "dest-root",
+    "store",
+    "link",
+    "remote",
+    "remote-push",
+    *_POLICY_KEYS,
+)
 _MODEL_KEYS = (
     "repo",
     "revision",
@@ -99,6 +108,7 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
             hint="hardlink shares the store's files (no disk); copy gives each project its own",
         )
     pickle, code = (_optional_bool(table, key, ctx) for key in _POLICY_KEYS)
+    remote, remote_push = _remote_settings(table, ctx)
     return Settings(
         endpoint=endpoint,
         dest_root=dest_root,
@@ -106,7 +116,25 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
         link=link,
         allow_unsafe_pickle=bool(pickle),
         allow_remote_code=code is not False,
+        remote=remote,
+        remote_push=remote_push,
     )
+
+
+def _remote_settings(table: Mapping[str, Any], ctx: str) -> tuple[str | None, bool]:
+    """``remote`` (an s3:// address) and ``remote-push`` (a boolean)."""
+    remote = _optional_str(table, "remote", ctx)
+    if remote is not None:
+        try:
+            remote = str(parse_s3_url(remote))
+        except ValueError as exc:
+            raise ManifestError(
+                f"{ctx} remote: {exc}", hint='write it like "s3://team-models/modelpm"'
+            ) from None
+    push = table.get("remote-push", False)
+    if not isinstance(push, bool):
+        raise ManifestError(f"{ctx} remote-push: expected true or false, got {_type_name(push)}")
+    return remote, push
 
 
 def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where: str) -> ModelSpec:

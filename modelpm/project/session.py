@@ -38,6 +38,7 @@ from modelpm.values import SourceKind
 if TYPE_CHECKING:
     from modelpm.sources.base import Source
     from modelpm.store.local import Store
+    from modelpm.store.remote.handle import Remote
 
 PathLike = str | os.PathLike[str]
 SourceOpener = Callable[[SourceKind, Config], "Source"]
@@ -69,6 +70,8 @@ class ProjectView:
     _state: State | None = None
     _sources_lock: threading.Lock = field(default_factory=threading.Lock)
     _store: Store | None = None
+    _remote: Remote | None = None
+    _remote_opened: bool = False
 
     @property
     def root(self) -> Path:
@@ -103,6 +106,20 @@ class ProjectView:
             if kind not in self._sources:
                 self._sources[kind] = self.opener(kind, self.config)
             return self._sources[kind]
+
+    @property
+    def remote(self) -> Remote | None:
+        """The remote store of this run, opened on first use (None: none is configured).
+
+        Opened leniently: one that cannot be configured is down with one warning.
+        """
+        with self._sources_lock:
+            if not self._remote_opened and self.config.remote is not None:
+                from modelpm.store.remote.handle import open_remote
+
+                self._remote = open_remote(self.config.remote, strict=False)
+            self._remote_opened = True
+            return self._remote
 
 
 def open_view(

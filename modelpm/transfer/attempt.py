@@ -28,7 +28,7 @@ from modelpm.transfer.partial import PartialFile
 from modelpm.transfer.ranges import Ranges, chunk_gaps
 from modelpm.transfer.records import RecordWriter, load_ranges, ranges_text
 from modelpm.transfer.request import RetryLater, open_accepted
-from modelpm.transfer.retry import Budget, Clock, HighWater, wait
+from modelpm.transfer.retry import Budget, Clock, HighWater, RetryPolicy, wait
 from modelpm.transfer.segments import Segment, steal, steal_candidate
 from modelpm.transfer.transport import Reply, Transport, TransportError
 from modelpm.transfer.watchdog import ReadSize, Watchdog
@@ -53,6 +53,12 @@ class Link:
     reporter: Reporter
     clock: Clock
     spare_connections: threading.BoundedSemaphore
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The origin's own retry policy if it has one (a remote store falls back fast)."""
+        policy = getattr(self.origin, "retry_policy", None)
+        return policy if isinstance(policy, RetryPolicy) else self.options.retry
 
 
 class Attempt:
@@ -253,7 +259,7 @@ class Attempt:
             while not self.located.wait(0.2):
                 if self.cancel.is_set() or self.failure is not None:
                     return
-        budget = Budget(self.options.retry, self.quantum)
+        budget = Budget(self.link.retry, self.quantum)
         try:
             while not borrows or self._take_spare_connection():
                 try:
@@ -286,7 +292,7 @@ class Attempt:
         self, budget: Budget, retry: RetryLater, cause: BaseException | None = None
     ) -> None:
         """Wait before the next try, as the origin or the policy says; raise once spent."""
-        policy = self.options.retry
+        policy = self.link.retry
         if not budget.spend():
             if cause is not None:
                 raise self.link.origin.unreachable(cause) from None

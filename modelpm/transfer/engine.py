@@ -80,6 +80,9 @@ class Downloader:
                     path = self._fetch_from(origin, wanted, cancel)
                 except (HubError, IntegrityError) as error:  # the origin's fault, not ours
                     first_error = first_error or error
+                    rejected = getattr(origin, "rejected", None)
+                    if callable(rejected):  # an origin may want to know (to warn once)
+                        rejected(wanted, error)
                     if index + 1 < len(origins):
                         self.reporter.note(
                             f"{wanted.label}: {origin.name} failed ({error.message}); "

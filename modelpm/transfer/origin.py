@@ -13,6 +13,12 @@ own origin), and what an answer means (:meth:`Origin.judge`), as one of
 
 Every origin is untrusted: whatever it answers, the engine verifies every byte
 against the lock before anything enters the store.
+
+Two optional members let an origin that is only an accelerator (the remote
+store) fall back fast: ``retry_policy`` (a
+:class:`~modelpm.transfer.retry.RetryPolicy` used instead of the engine's) and
+``rejected(wanted, error)``, called when the engine gives up on the origin for
+an object (to report a corrupted object once, or stop asking a broken one).
 """
 
 from __future__ import annotations

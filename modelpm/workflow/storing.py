@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelpm.config import build_config
+from modelpm.config import Config, build_config
 from modelpm.errors import ProjectNotFoundError
 from modelpm.project.session import PathLike, open_view
 from modelpm.store.local import Store
@@ -14,12 +14,17 @@ from modelpm.store.maintenance import verify_store as _verify
 
 def store_root(project: PathLike | None = None) -> Path:
     """The store this project (or, outside any project, this machine) uses."""
+    return project_or_machine_config(project).store_root
+
+
+def project_or_machine_config(project: PathLike | None = None) -> Config:
+    """The configuration of the project (or, outside any project, of this machine)."""
     try:
-        return open_view(project).config.store_root
+        return open_view(project).config
     except ProjectNotFoundError:
         if project is not None:
             raise
-    return build_config(None, None).store_root
+    return build_config(None, None)
 
 
 def verify_store(project: PathLike | None = None, *, remove_corrupt: bool = False) -> StoreCheck:

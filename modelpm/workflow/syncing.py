@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelpm.config import Overrides
-from modelpm.errors import LockfileError, StaleLockError
+from modelpm.errors import LockfileError, OfflineError, StaleLockError, UsageError
 from modelpm.lockfile.io import LOCK_NAME
 from modelpm.lockfile.model import Lock
 from modelpm.place.report import SyncReport
@@ -61,17 +61,31 @@ def sync(
     transport: Transport | None = None,
     endpoint: str | None = None,
     dry_run: bool = False,
+    push: bool = False,
+    no_remote: bool = False,
 ) -> SyncResult:
-    """Make every destination hold exactly the locked bytes, fetching only what is missing
-    (``dry_run``: only say what that would do)."""
+    """Make every destination hold exactly the locked bytes, fetching only what is missing.
+
+    ``dry_run`` only says what that would do; ``push`` uploads what was fetched to the
+    remote store (a failed upload fails the sync, after placing the files); ``no_remote``
+    ignores the remote store for this run.
+    """
     overrides = Overrides(
         store=Path(store) if store is not None else None,
         endpoint=endpoint,
         jobs=jobs,
         connections=connections,
+        push=push,
+        no_remote=no_remote,
     )
     view = open_view(project, overrides, sources)
     view.manifest.check_names(names)
+    if push and view.config.remote is None:
+        raise UsageError(
+            "--push needs a remote store"
+            + (" (and --no-remote turns it off)" if no_remote else ""),
+            hint='set [settings] remote = "s3://bucket/prefix" in models.toml, or MODELPM_REMOTE',
+        )
     offline = offline or view.config.offline
     current = usable_lock(view, locked=locked, frozen=frozen, offline=offline)
     if dry_run:
@@ -105,6 +119,7 @@ def sync_in_session(
     """Sync ``names`` (all when empty) within ``session``; re-lock first if stale and allowed."""
     from modelpm.fs.cleanup import remove_temp_files
     from modelpm.place.apply import apply_sync
+    from modelpm.workflow.remoting import after_sync
 
     current = usable_lock(session, locked=locked, frozen=frozen, offline=offline)
     lock_result = None
@@ -124,7 +139,13 @@ def sync_in_session(
     remove_temp_files(root, of=LOCK_NAME, recursive=False, older_than=3600)
     config = session.config
     _gate(session, current, plan, offline, transport)
-    fetching = nullcontext(None) if offline else open_downloader(session, reporter, transport)
+    # Offline from the hub, the remote store is still asked: it is not the hub.
+    hubless = offline and session.remote is None
+    fetching = (
+        nullcontext(None)
+        if hubless
+        else open_downloader(session, reporter, transport, only_remote=offline)
+    )
     with fetching as engine:
         report = apply_sync(
             plan,
@@ -136,6 +157,7 @@ def sync_in_session(
             reporter=reporter,
             link=config.link,
         )
+    after_sync(session, plan, report, reporter)
     return SyncResult(lock_result, plan, report)
 
 
@@ -178,17 +200,28 @@ def _dry_run(
 
 @contextmanager
 def open_downloader(
-    session: ProjectView, reporter: Reporter | None, transport: Transport | None
+    session: ProjectView,
+    reporter: Reporter | None,
+    transport: Transport | None,
+    only_remote: bool = False,
 ) -> Iterator[Downloader]:
     """The transfer engine for ``session``: the origins :mod:`~modelpm.workflow.origins`
     names, its store and options, and an HTTP pool."""
     from modelpm.transfer.engine import Downloader
-    from modelpm.workflow.origins import origins_for
+    from modelpm.workflow.origins import origins_for, remote_origins
 
     options = session.config.transfer
 
     def origins(wanted: Wanted) -> tuple[Origin, ...]:
-        return origins_for(session, wanted)
+        if not only_remote:
+            return origins_for(session, wanted)
+        found = remote_origins(session)
+        if not found:
+            raise OfflineError(
+                f"{wanted.label}: offline, and the remote store is unavailable",
+                hint="run sync once with network access",
+            )
+        return found
 
     if transport is not None:
         yield Downloader(origins, session.store, transport, options, reporter)
