@@ -6,12 +6,21 @@ This is the only module that reads modelpm's settings from the environment
     MODELPM_HOME            the store (then [settings] store, then $XDG_CACHE_HOME/modelpm,
                             then ~/.cache/modelpm)
     HF_ENDPOINT             the Hub or a mirror (then [settings] endpoint; see
-                            modelpm.sources.catalog for every source's rule)
+                            modelpm.sources.endpoints for every source's rule)
+    MODELSCOPE_ENDPOINT     ModelScope (then MODELSCOPE_DOMAIN, [settings] modelscope-endpoint)
+    MODELPM_SOURCES         which sources this machine tries first for bytes, e.g.
+                            "modelscope,hf" (then `sources` in the user config file)
     MODELPM_JOBS            files fetched in parallel
     MODELPM_CONNECTIONS     connections per large file
     MODELPM_STALL_TIMEOUT   seconds without a byte before a connection is retried
     MODELPM_RETRY_DELAY     the first delay before a retry
     HF_HUB_OFFLINE          (or TRANSFORMERS_OFFLINE) no network at all
+
+Per-machine preferences live outside the project, in the user config file
+(read here and nowhere else; the variable wins over it)::
+
+    $XDG_CONFIG_HOME/modelpm/config.toml   (default ~/.config/modelpm/config.toml)
+        sources = ["modelscope", "hf"]
 
 A bad value is a :class:`~modelpm.errors.UsageError` (exit 2) when the
 configuration is built, whatever the command. Tokens are not configuration:
@@ -27,10 +36,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelpm import tomlcompat
 from modelpm.errors import UsageError
 from modelpm.manifest.model import Settings
 from modelpm.sources.endpoints import ENDPOINTS
-from modelpm.values import SourceKind
+from modelpm.values import SOURCE_KINDS, SourceKind, is_source_kind
 
 if TYPE_CHECKING:
     from modelpm.transfer.options import TransferOptions
@@ -58,6 +68,9 @@ class Config:
     stall_timeout: float | None = None  # seconds without a byte, when set
     retry_delay: float | None = None  # the first delay before a retry, when set
     offline: bool = False  # the environment asks for no network (HF_HUB_OFFLINE)
+    # The sources this machine tries first for bytes, in order (MODELPM_SOURCES, the user
+    # config file); empty: each model's own source, then its mirrors (workflow/origins.py).
+    source_order: tuple[SourceKind, ...] = ()
 
     @property
     def transfer(self) -> TransferOptions:
@@ -101,6 +114,7 @@ def build_config(
             env.get(name, "").strip().upper() in _TRUE
             for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
         ),
+        source_order=_source_order(env),
     )
 
 
@@ -121,13 +135,67 @@ def _endpoints(
     settings: Settings, overrides: Overrides, env: Mapping[str, str]
 ) -> dict[SourceKind, str]:
     configured: dict[SourceKind, str | None] = {"hf": overrides.endpoint or None}
-    in_file: dict[SourceKind, str | None] = {"hf": settings.endpoint}
+    in_file: dict[SourceKind, str | None] = {
+        "hf": settings.endpoint,
+        "modelscope": settings.modelscope_endpoint,
+    }
     endpoints: dict[SourceKind, str] = {}
     for kind, rule in ENDPOINTS.items():
-        from_env = next((env[name] for name in rule.env if env.get(name)), None)
-        chosen = configured[kind] or from_env or in_file[kind] or rule.default
-        endpoints[kind] = chosen.rstrip("/")
+        from_env = next((env[name] for name in rule.env if env.get(name, "").strip()), None)
+        chosen = configured.get(kind) or from_env or in_file.get(kind) or rule.default
+        endpoints[kind] = rule.normalise(chosen)
     return endpoints
+
+
+def user_config_path(env: Mapping[str, str]) -> Path:
+    """The per-machine config file: $XDG_CONFIG_HOME/modelpm/config.toml."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "modelpm" / "config.toml"
+
+
+_USER_KEYS = ("sources",)
+
+
+def _source_order(env: Mapping[str, str]) -> tuple[SourceKind, ...]:
+    """MODELPM_SOURCES, else the user config file's ``sources``; () when neither says."""
+    raw = env.get("MODELPM_SOURCES", "").strip()
+    if raw:
+        return _kinds([part.strip() for part in raw.split(",")], "MODELPM_SOURCES")
+    path = user_config_path(env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    try:
+        data = tomlcompat.loads(text)
+    except tomlcompat.TOMLDecodeError as exc:
+        raise UsageError(
+            f"{path}: invalid TOML: {exc}", hint="fix the syntax at that line"
+        ) from None
+    unknown = [key for key in data if key not in _USER_KEYS]
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown key {unknown[0]!r}", hint=f"allowed keys: {', '.join(_USER_KEYS)}"
+        )
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(item, str) for item in sources):
+        raise UsageError(f'{path}: sources must be a list of source names, e.g. ["modelscope"]')
+    return _kinds(sources, f"{path}: sources")
+
+
+def _kinds(names: list[str], where: str) -> tuple[SourceKind, ...]:
+    kinds: list[SourceKind] = []
+    for name in names:
+        if not is_source_kind(name):
+            raise UsageError(
+                f"{where}: unknown source {name!r}",
+                hint=f"sources are {', '.join(SOURCE_KINDS)}, separated by commas",
+            )
+        if name not in kinds:
+            kinds.append(name)
+    return tuple(kinds)
 
 
 def _whole(env: Mapping[str, str], name: str) -> int | None:

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(__file__))  # so tests can import support.py
 def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may read the developer's token or config, or write into ~."""
     for name in list(os.environ):
-        if name.startswith(("HF_", "HUGGING_FACE_", "MODELPM_")):
+        if name.startswith(("HF_", "HUGGING_FACE_", "MODELPM_", "MODELSCOPE_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # tests point it at their hub
@@ -32,6 +32,11 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("MODELPM_HOME", str(tmp_path / "default-store"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))  # modelpm's user config
+    # ModelScope's saved login and cache; its endpoint points at a closed loopback port.
+    monkeypatch.setenv("MODELSCOPE_HOME", str(tmp_path / "modelscope-home"))
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path / "modelscope-cache"))
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", "http://127.0.0.1:9")
 
 
 @pytest.fixture

@@ -121,6 +121,7 @@ def make_workspace(
     root.mkdir()
     store = tmp_path / f"{name}-store"
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", hub.modelscope_endpoint)
     monkeypatch.setenv("MODELPM_HOME", str(store))
     monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "2")
     monkeypatch.setenv("MODELPM_RETRY_DELAY", "0.05")  # first retry delay; doubles each time

@@ -19,6 +19,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "modelpm"
 HUB_CLIENTS = {"huggingface_hub", "httpx2"}
+# The official ModelScope client is a test extra (conformance tests only): no module uses it.
+MODELSCOPE_CLIENT = {"modelscope", "modelscope_hub", "requests"}
 CLI_LIBRARIES = {"typer", "rich", "click"}
 # What the in-memory source may use: the interface it implements, nothing of the logic.
 INTERFACES = {
@@ -79,6 +81,10 @@ def test_only_the_hf_source_imports_the_hub_client() -> None:
         if not in_package(name, "modelpm.sources.hf")
     }
     assert offenders == {}
+
+
+def test_nothing_imports_the_official_modelscope_client() -> None:
+    assert importers_of(MODELSCOPE_CLIENT) == {}
 
 
 def test_only_the_cli_imports_typer_and_rich() -> None:
@@ -188,6 +194,7 @@ def test_the_data_path_has_one_package_per_step() -> None:
     for step in ("manifest", "resolve", "lockfile", "plan", "transfer", "store", "place"):
         assert f"modelpm.{step}" in modules(), step
     assert "modelpm.sources.base" in modules() and "modelpm.sources.hf" in modules()
+    assert "modelpm.sources.modelscope" in modules()
 
 
 NOOP = """

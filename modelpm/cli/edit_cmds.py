@@ -45,7 +45,9 @@ def add(
     repo: Annotated[
         str,
         typer.Argument(
-            metavar="REPO", help="Repo id on the hub, e.g. google-bert/bert-base-uncased."
+            metavar="REPO|URL",
+            help="Repo id, e.g. google-bert/bert-base-uncased, or its URL "
+            "(https://huggingface.co/…, https://modelscope.cn/models/…).",
         ),
     ],
     name: Annotated[
@@ -57,7 +59,10 @@ def add(
     revision: Annotated[
         str | None,
         typer.Option(
-            "--revision", "-r", metavar="REV", help="Branch, tag or commit (default main)."
+            "--revision",
+            "-r",
+            metavar="REV",
+            help="Branch, tag or commit (default main; master on ModelScope).",
         ),
     ] = None,
     include: Annotated[
@@ -80,11 +85,22 @@ def add(
         ),
     ] = None,
     repo_type: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--repo-type", metavar="TYPE", help="model, dataset or space.", show_default=False
+            "--repo-type",
+            metavar="TYPE",
+            help="model (default), dataset or space.",
         ),
-    ] = "model",
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            "-s",
+            metavar="SOURCE",
+            help="hf or modelscope (default: the URL's, else [settings] source, else hf).",
+        ),
+    ] = None,
     no_sync: Annotated[
         bool, typer.Option("--no-sync", help="Lock it, but do not download.")
     ] = False,
@@ -100,6 +116,8 @@ def add(
     Examples:
       modelpm add google-bert/bert-base-uncased --include '*.json' --include '*.safetensors'
       modelpm add rajpurkar/squad --repo-type dataset --no-sync
+      modelpm add --source modelscope Qwen/Qwen2.5-0.5B-Instruct
+      modelpm add https://modelscope.cn/models/Qwen/Qwen2.5-0.5B-Instruct/tree/v1.0
     """
     reporter = ProgressReporter(stderr, quiet=quiet)
     try:
@@ -112,6 +130,7 @@ def add(
                 exclude=exclude or (),
                 dest=dest,
                 repo_type=repo_type,
+                source=source,
                 sync_now=not no_sync,
                 project=project,
                 jobs=jobs,

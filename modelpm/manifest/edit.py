@@ -17,8 +17,9 @@ from pathlib import Path
 from modelpm import tomlcompat
 from modelpm.errors import ManifestError
 from modelpm.fs.atomic import atomic_write_text
-from modelpm.manifest.model import DEFAULT_REVISION, Manifest
+from modelpm.manifest.model import Manifest
 from modelpm.manifest.parse import parse_manifest
+from modelpm.values import DEFAULT_REVISIONS, DEFAULT_SOURCE, SourceKind
 
 TEMPLATE = """\
 # models.toml: the models this project depends on.
@@ -30,6 +31,8 @@ TEMPLATE = """\
 dest-root = "models"
 # The hub; $HF_ENDPOINT wins over this line when set.
 # endpoint = "https://huggingface.co"
+# Where models without `source` come from: "hf" (default) or "modelscope".
+# source = "hf"
 
 # One table per model; the key is the model's local name. For example:
 #
@@ -39,6 +42,11 @@ dest-root = "models"
 # include = ["*.json", "*.txt", "*.safetensors"]
 # exclude = ["*.h5", "*.msgpack"]
 # dest = "models/bert"               # default: <dest-root>/<name>
+# mirrors = ["modelscope:tiansz/bert-base-uncased"]   # other repos with the same files
+#
+# [models.qwen]
+# source = "modelscope"              # revision defaults to "master" there
+# repo = "Qwen/Qwen2.5-0.5B-Instruct"
 """
 
 _HEADER = re.compile(r"^\s*\[\s*(?P<key>[^\[\]]+?)\s*\]\s*(#.*)?$")
@@ -60,15 +68,20 @@ def render_table(
     exclude: Sequence[str] = (),
     dest: str | None = None,
     repo_type: str = "model",
+    source: SourceKind = DEFAULT_SOURCE,
+    default_source: SourceKind = DEFAULT_SOURCE,
 ) -> str:
-    """The TOML text of one ``[models.<name>]`` table, keys in the documented order."""
+    """The TOML text of one ``[models.<name>]`` table, keys in the documented order;
+    ``source`` is written when it is not the project's ``default_source``."""
     import tomlkit  # only `add` renders; the no-op path never loads it
 
     table = tomlkit.table()
+    if source != default_source:
+        table.add("source", source)
     table.add("repo", repo)
     if repo_type != "model":
         table.add("repo-type", repo_type)
-    if revision and revision != DEFAULT_REVISION:
+    if revision and revision != DEFAULT_REVISIONS[source]:
         table.add("revision", revision)
     if include:
         table.add("include", list(include))

@@ -15,11 +15,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.errors import ManifestError
-from modelpm.values import DEFAULT_SOURCE, RepoType, SourceKind, is_commit
+from modelpm.values import DEFAULT_REVISIONS, DEFAULT_SOURCE, RepoType, SourceKind, is_commit
 
 MANIFEST_NAME = "models.toml"
 DEFAULT_DEST_ROOT = "models"
-DEFAULT_REVISION = "main"
+DEFAULT_REVISION = DEFAULT_REVISIONS[DEFAULT_SOURCE]
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """Another repo with the same files (``mirrors = ["modelscope:owner/name@rev"]``): a place
+    bytes may come from, never part of the lock or its fingerprint."""
+
+    source: SourceKind
+    repo: str
+    revision: str | None = None  # None: the source's default branch
+
+    @property
+    def wanted_revision(self) -> str:
+        return self.revision or DEFAULT_REVISIONS[self.source]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.repo}" + (f"@{self.revision}" if self.revision else "")
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class ModelSpec:
     exclude: tuple[str, ...] = ()
     dest: str = ""
     source: SourceKind = DEFAULT_SOURCE
+    mirrors: tuple[Mirror, ...] = ()  # not in the fingerprint: where bytes may also come from
 
     @property
     def pins_commit(self) -> bool:
@@ -66,6 +84,9 @@ class Settings:
     endpoint: str | None = None
     dest_root: str = DEFAULT_DEST_ROOT
     store: str | None = None
+    # -- sources (issue 11) --
+    source: SourceKind = DEFAULT_SOURCE  # the source of a model table without `source`
+    modelscope_endpoint: str | None = None
 
 
 @dataclass(frozen=True)

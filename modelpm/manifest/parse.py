@@ -17,16 +17,17 @@ from modelpm import tomlcompat
 from modelpm.errors import ManifestError
 from modelpm.manifest.model import (
     DEFAULT_DEST_ROOT,
-    DEFAULT_REVISION,
     Manifest,
+    Mirror,
     ModelSpec,
     Settings,
 )
+from modelpm.manifest.sources import check_repo, parse_endpoint, parse_mirrors, parse_source
 from modelpm.paths import is_repo_id
-from modelpm.values import REPO_TYPES, is_repo_type
+from modelpm.values import DEFAULT_REVISIONS, DEFAULT_SOURCE, REPO_TYPES, is_repo_type
 
-_SETTINGS_KEYS = ("endpoint", "dest-root", "store")
-_MODEL_KEYS = ("repo", "revision", "include", "exclude", "dest", "repo-type")
+_SETTINGS_KEYS = ("endpoint", "dest-root", "store", "source", "modelscope-endpoint")
+_MODEL_KEYS = ("repo", "revision", "include", "exclude", "dest", "repo-type", "source", "mirrors")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -77,7 +78,20 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     dest_root = _optional_str(table, "dest-root", ctx) or DEFAULT_DEST_ROOT
     _check_relative(dest_root, f"{ctx} dest-root")
     store = _optional_str(table, "store", ctx)
-    return Settings(endpoint=endpoint, dest_root=dest_root, store=store)
+    # -- sources (manifest/sources.py) --
+    source = parse_source(table.get("source", DEFAULT_SOURCE), ctx)
+    ms_endpoint = _optional_str(table, "modelscope-endpoint", ctx)
+    if ms_endpoint is not None:
+        ms_endpoint = parse_endpoint(
+            ms_endpoint, ctx, "modelscope-endpoint", "https://modelscope.cn"
+        )
+    return Settings(
+        endpoint=endpoint,
+        dest_root=dest_root,
+        store=store,
+        source=source,
+        modelscope_endpoint=ms_endpoint,
+    )
 
 
 def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where: str) -> ModelSpec:
@@ -110,14 +124,20 @@ def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where:
     if dest is None:
         dest = f"{settings.dest_root.rstrip('/')}/{name}"
     dest = _check_relative(dest, f"{ctx} dest")
+    # -- sources (manifest/sources.py) --
+    source = parse_source(table.get("source", settings.source), ctx)
+    check_repo(repo, source, repo_type, ctx)
+    mirrors = parse_mirrors(table, Mirror(source, repo, revision), repo_type, ctx)
     return ModelSpec(
         name=name,
         repo=repo,
         repo_type=repo_type,
-        revision=revision or DEFAULT_REVISION,
+        revision=revision or DEFAULT_REVISIONS[source],
         include=include,
         exclude=exclude,
         dest=dest,
+        source=source,
+        mirrors=mirrors,
     )
 
 

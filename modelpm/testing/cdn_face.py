@@ -5,8 +5,10 @@
     an object no commit holds, any other route                  404 NoSuchKey
 
 Like S3 behind CloudFront, it knows nothing of repos, tokens or ``X-Error-Code``:
-it serves bytes by content hash to whoever holds a valid link. Invariant: a link is
-honoured only if the hub signed it and it has not expired; the face reads the hub
+it serves bytes by content hash to whoever holds a valid link. Two instances run: the
+Hub's (origin ``cdn``) and ModelScope's storage (origin ``ms-cdn``, which also sends the
+object's sha256 as ``X-Linked-ETag``, as OSS does for the official client). Invariant: a
+link is honoured only if the hub signed it and it has not expired; the face reads the hub
 only through :class:`CdnView`.
 """
 
@@ -28,10 +30,10 @@ class CdnView(Protocol):
 
 
 class CdnFace:
-    origin = "cdn"
-
-    def __init__(self, hub: CdnView) -> None:
+    def __init__(self, hub: CdnView, origin: str = "cdn", *, linked_etag: bool = False) -> None:
         self.hub = hub
+        self.origin = origin
+        self.linked_etag = linked_etag
 
     def answer(self, request: Handler, segments: list[str]) -> None:
         if len(segments) != 2 or segments[0] != "lfs" or request.method not in ("GET", "HEAD"):
@@ -49,4 +51,7 @@ class CdnFace:
         item = self.hub.lfs_object(sha256)
         if item is None:
             raise ErrorAnswer(404, None, "NoSuchKey")
-        request.send_file(item.source, item.size, {"ETag": f'"{sha256}"'})
+        headers = {"ETag": f'"{sha256}"'}
+        if self.linked_etag:
+            headers["X-Linked-ETag"] = f'"{sha256}"'
+        request.send_file(item.source, item.size, headers)

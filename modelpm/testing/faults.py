@@ -1,7 +1,8 @@
 """Switchable faults of the test hub, and the record of every request it answered.
 
 A :class:`Fault` applies to the next ``times`` requests that match its
-origin, method and path substring (``times=None``: until cleared). Matching
+origin, method and a substring of the decoded path and query (``times=None``:
+until cleared). Matching
 takes a fault's turn atomically, so concurrent connections never both get a
 fault meant for one.
 """
@@ -29,7 +30,8 @@ BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate")
 @dataclass
 class Fault:
     kind: FaultKind
-    origin: Literal["hub", "cdn", "any"] = "any"
+    # "hub" and "cdn": the Hub and its CDN; "modelscope" and "ms-cdn": ModelScope and its own.
+    origin: Literal["hub", "cdn", "modelscope", "ms-cdn", "any"] = "any"
     path_contains: str | None = None
     method: str | None = None
     times: int | None = 1

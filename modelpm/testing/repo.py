@@ -62,7 +62,9 @@ _hash_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class RepoFile:
-    """A file of a commit: ``git_sha1`` is the tree ``oid`` (of the pointer, for LFS files)."""
+    """A file of a commit: ``git_sha1`` is the tree ``oid`` (of the pointer, for LFS files),
+    ``sha256`` the LFS oid (None for git files), ``content_sha256`` the sha256 of the bytes
+    whatever the storage (what ModelScope lists for every file)."""
 
     path: str
     size: int
@@ -70,6 +72,7 @@ class RepoFile:
     sha256: str | None
     lfs: bool
     source: Path
+    content_sha256: str = ""
 
     @property
     def pointer_size(self) -> int:
@@ -121,6 +124,7 @@ class HubRepo:
     gated: bool = False
     private: bool = False
     on_commit: Callable[[Iterable[RepoFile]], None] | None = None
+    default_branch: str = "main"  # "master" on ModelScope
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
@@ -132,14 +136,16 @@ class HubRepo:
         self,
         files: Mapping[str, bytes | Path],
         *,
-        branch: str = "main",
+        branch: str | None = None,
         message: str = "update",
         delete: Iterable[str] = (),
         replace: bool = False,
         lfs: Iterable[str] | None = None,
         date: datetime | None = None,
     ) -> str:
-        """Add or update ``files`` on ``branch`` (``replace``: exactly these); return the sha."""
+        """Add or update ``files`` on ``branch`` (default: the default branch; ``replace``:
+        exactly these); return the sha."""
+        branch = branch or self.default_branch
         with self.lock:
             parent = self.branches.get(branch)
             tree: dict[str, RepoFile] = {}
@@ -165,7 +171,7 @@ class HubRepo:
         self,
         folder: Path,
         *,
-        branch: str = "main",
+        branch: str | None = None,
         message: str = "upload folder",
         lfs: Iterable[str] | None = None,
     ) -> str:
@@ -194,12 +200,13 @@ class HubRepo:
             size = source.stat().st_size
         is_lfs = path in lfs_paths if lfs_paths is not None else is_lfs_by_default(path, size)
         if is_lfs:
-            return RepoFile(path, size, blob_id(lfs_pointer(sha256, size)), sha256, True, source)
-        return RepoFile(path, size, git_sha1, None, False, source)
+            pointer = blob_id(lfs_pointer(sha256, size))
+            return RepoFile(path, size, pointer, sha256, True, source, sha256)
+        return RepoFile(path, size, git_sha1, None, False, source, sha256)
 
-    def create_branch(self, name: str, from_rev: str = "main") -> str:
+    def create_branch(self, name: str, from_rev: str | None = None) -> str:
         with self.lock:
-            sha = self.resolve(from_rev)
+            sha = self.resolve(from_rev or self.default_branch)
             self.branches[name] = sha
             return sha
 
@@ -210,9 +217,9 @@ class HubRepo:
         with self.lock:
             del self.branches[name]
 
-    def create_tag(self, name: str, rev: str = "main") -> str:
+    def create_tag(self, name: str, rev: str | None = None) -> str:
         with self.lock:
-            sha = self.resolve(rev)
+            sha = self.resolve(rev or self.default_branch)
             self.tags[name] = sha
             return sha
 
@@ -229,11 +236,11 @@ class HubRepo:
                 return rev
         raise KeyError(rev)
 
-    def files(self, rev: str = "main") -> dict[str, RepoFile]:
-        return dict(self.commits[self.resolve(rev)].files)
+    def files(self, rev: str | None = None) -> dict[str, RepoFile]:
+        return dict(self.commits[self.resolve(rev or self.default_branch)].files)
 
-    def commit_date(self, rev: str = "main") -> datetime:
-        return self.commits[self.resolve(rev)].date
+    def commit_date(self, rev: str | None = None) -> datetime:
+        return self.commits[self.resolve(rev or self.default_branch)].date
 
     def history(self, rev: str) -> list[Commit]:
         """Commits reachable from ``rev``, newest first."""
