@@ -36,6 +36,7 @@ from modelpm.project.state import State, read_state, write_state
 from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
+    from modelpm.resolve.mirrors import MirrorListings
     from modelpm.sources.base import Source
     from modelpm.store.local import Store
 
@@ -64,6 +65,7 @@ class ProjectView:
     _lock_read: bool = False
     _state: State | None = None
     _sources_lock: threading.Lock = field(default_factory=threading.Lock)
+    _mirrors: MirrorListings | None = None
 
     @property
     def root(self) -> Path:
@@ -96,6 +98,16 @@ class ProjectView:
             if kind not in self._sources:
                 self._sources[kind] = self.opener(kind, self.config)
             return self._sources[kind]
+
+    @property
+    def mirrors(self) -> MirrorListings:
+        """The models' mirrors, each listed at most once in this run (on first use)."""
+        from modelpm.resolve.mirrors import MirrorListings
+
+        with self._sources_lock:
+            if self._mirrors is None:
+                self._mirrors = MirrorListings(self.source)
+            return self._mirrors
 
 
 def open_view(

@@ -40,6 +40,7 @@ class Fault:
     after_bytes: int = 0
     seconds: float = 0.0
     rate: int = 0
+    skip: int = 0  # matching requests let through untouched before the fault starts
 
     def matches(self, origin: str, method: str, path: str) -> bool:
         return (
@@ -106,6 +107,9 @@ class FaultBoard:
                 if fault.matches(origin, method, path) and all(
                     other.kind != fault.kind for other in taken
                 ):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                     taken.append(fault)

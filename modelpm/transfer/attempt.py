@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,7 @@ class Link:
     reporter: Reporter
     clock: Clock
     spare_connections: threading.BoundedSemaphore
+    served: Callable[[int], None] = lambda _count: None  # bytes this origin sent, as they arrive
 
 
 class Attempt:
@@ -379,6 +381,7 @@ class Attempt:
                     segment.pos += count
                     self.cond.notify_all()
                 budget.progress()
+                self.link.served(count)
                 self.link.reporter.advance(self.wanted.label, count)
                 self.records.record()
             if segment.pos < segment.end:

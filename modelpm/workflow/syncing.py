@@ -130,6 +130,9 @@ def sync_in_session(
                 jobs=jobs,
                 reporter=reporter,
             )
+        # Which origin sent what; mirrors that could not be listed; bytes refused.
+        report.served.update(downloader.served)
+        report.notes.extend([*session.mirrors.problems, *downloader.warnings])
     return SyncResult(lock_result, plan, report)
 
 
