@@ -142,6 +142,11 @@ def add(
     if quiet:
         return
     model = result.model
+    if result.renamed_from is not None:
+        stderr.print(
+            f"note: {result.renamed_from} is now called {model.repo}; models.toml names it so",
+            markup=False,
+        )
     stderr.print(
         f"added {model.name}: {model.repo} @ {model.revision} → {model.commit[:12]} "
         f"({len(model.files)} files, {human_size(model.total_size)}) in {result.dest}",

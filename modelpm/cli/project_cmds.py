@@ -72,6 +72,7 @@ def lock(
         )
     for name in result.removed:
         stderr.print(f"removed {name} from models.lock")
+    print_renames(result.renamed)
     if not result.written:
         stderr.print("models.lock is up to date")
 
@@ -134,6 +135,7 @@ def sync(
     if result.lock is not None:
         for name in result.lock.resolved:
             stderr.print(f"locked {name}")
+        print_renames(result.lock.renamed)
     report = result.report
     for note in report.notes:
         stderr.print(f"warning: {note}", markup=False)
@@ -141,6 +143,16 @@ def sync(
         stderr.print(noop_message(report.kept), markup=False)
         return
     reporter.summary(report)
+
+
+def print_renames(renamed: tuple[tuple[str, str], ...]) -> None:
+    """One hint per renamed repo: the lock keeps the manifest's id, the source has a new one."""
+    for name, canonical in renamed:
+        stderr.print(
+            f'hint: the repo of {name} is now called {canonical}; write repo = "{canonical}" '
+            "in models.toml (the old id still works, by redirect)",
+            markup=False,
+        )
 
 
 def verify(
@@ -271,9 +283,10 @@ def outdated(
             now = row.current_commit[:7] + (
                 f" ({row.current_date[:10]})" if row.current_date else ""
             )
-            table.add_row(
-                row.name, row.revision, locked, now, "outdated" if row.outdated else "up to date"
-            )
+            state = "outdated" if row.outdated else "up to date"
+            if not row.locked_commit_on_source:
+                state = "locked commit no longer on the source"
+            table.add_row(row.name, row.revision, locked, now, state)
         stdout.print(table)
     if exit_code and any(row.outdated for row in rows):
         raise typer.Exit(1)

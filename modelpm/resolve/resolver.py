@@ -32,6 +32,9 @@ class LockOutcome:
     resolved: tuple[str, ...]  # asked the source
     kept: tuple[str, ...]  # reused the existing pin, no request
     removed: tuple[str, ...]  # dropped: no longer in the manifest
+    # (name, canonical id) of models whose repo the source now calls by another id (renamed);
+    # the lock keeps the manifest's id, so it stays fresh.
+    renamed: tuple[tuple[str, str], ...] = ()
 
 
 def lock_project(
@@ -48,6 +51,7 @@ def lock_project(
     models: list[LockedModel] = []
     resolved: list[str] = []
     kept: list[str] = []
+    renamed: list[tuple[str, str]] = []
     for spec in manifest.models:
         existing = old.get(spec.name)
         wants_upgrade = (upgrade or spec.name in upgrade_models) and not spec.pins_commit
@@ -55,18 +59,30 @@ def lock_project(
             models.append(existing)
             kept.append(spec.name)
             continue
-        models.append(resolve_model(spec, source_for(spec.source)))
+        model, canonical = resolve_named(spec, source_for(spec.source))
+        models.append(model)
         resolved.append(spec.name)
+        if canonical is not None:
+            renamed.append((spec.name, canonical))
     wanted = {spec.name for spec in manifest.models}
     removed = tuple(sorted(name for name in old if name not in wanted))
-    return LockOutcome(Lock(models=tuple(models)), tuple(resolved), tuple(kept), removed)
+    return LockOutcome(
+        Lock(models=tuple(models)), tuple(resolved), tuple(kept), removed, tuple(renamed)
+    )
 
 
 def resolve_model(spec: ModelSpec, source: Source) -> LockedModel:
     """Ask the source which commit ``spec.revision`` is and which files it selects."""
+    return resolve_named(spec, source)[0]
+
+
+def resolve_named(spec: ModelSpec, source: Source) -> tuple[LockedModel, str | None]:
+    """:func:`resolve_model`, and the repo's canonical id when the source now calls it by
+    another one (renamed; None: the same)."""
     ref = RepoRef(spec.repo, spec.repo_type)
     # A commit is pinned as is; asking the source still proves it exists in this repo.
-    commit = source.resolve(ref, spec.revision).commit
+    found = source.resolve(ref, spec.revision)
+    commit = found.commit
     remote = source.list_files(ref, commit)
     files = tuple(
         LockedFile(path=item.path, size=item.size, digest=item.digest)
@@ -84,7 +100,7 @@ def resolve_model(spec: ModelSpec, source: Source) -> LockedModel:
             f"{ref} @ {spec.revision} ({detail})",
             hint="loosen the patterns; '*.json' matches at any depth, 'folder/' a whole folder",
         )
-    return LockedModel(
+    model = LockedModel(
         name=spec.name,
         source=spec.source,
         repo=spec.repo,
@@ -94,3 +110,4 @@ def resolve_model(spec: ModelSpec, source: Source) -> LockedModel:
         fingerprint=spec.fingerprint(),
         files=files,
     )
+    return model, found.canonical

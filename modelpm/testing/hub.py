@@ -60,6 +60,9 @@ class TestHub:
         self.repos: dict[tuple[str, str], HubRepo] = {}  # the Hub's
         self.ms_repos: dict[tuple[str, str], HubRepo] = {}  # ModelScope's
         self.listing_limit = LISTING_LIMIT  # ModelScope cuts a model's file listing here
+        self.renames: dict[tuple[str, str], str] = {}  # (type, old id) -> new id, on the Hub
+        # Xet-bridge mode (bridge()): the CDN refuses bodies above this without a Range.
+        self.bridge_threshold: int | None = None
         self.tokens: dict[str, frozenset[str] | None] = {}
         self.link_lifetime = LINK_LIFETIME
         self._clock = Clock()
@@ -82,7 +85,7 @@ class TestHub:
             HfFace(self),
             CdnFace(self),
             MsFace(ModelScopeSide(self)),
-            CdnFace(self, "ms-cdn", linked_etag=True),
+            CdnFace(self, "ms-cdn", linked_etag=True, bridge=False),
         )
         for face in faces:
             server = OriginServer(face, self.board)
@@ -154,6 +157,27 @@ class TestHub:
     def find_repo(self, repo_id: str, repo_type: str, site: Site = "hf") -> HubRepo | None:
         with self._lock:
             return self._site(site).get((repo_type, repo_id))
+
+    def rename_repo(self, old: str, new: str, repo_type: str = "model") -> HubRepo:
+        """Move a Hub repo to a new id; the old one answers 307 to the new (as the Hub does
+        for ``bert-base-chinese`` → ``google-bert/bert-base-chinese``)."""
+        with self._lock:
+            repo = self.repos.pop((repo_type, old))
+            repo.repo_id = new
+            self.repos[(repo_type, new)] = repo
+            self.renames[(repo_type, old)] = new
+        return repo
+
+    def renamed_to(self, repo_id: str, repo_type: str) -> str | None:
+        with self._lock:
+            return self.renames.get((repo_type, repo_id))
+
+    def bridge(self, threshold: int, link_lifetime: float) -> None:
+        """Xet-bridge mode: the Hub's CDN answers 400 to a request for a body larger than
+        ``threshold`` without ``Range`` (the real bridge does above 50 GB), sends ETag =
+        sha256 (as always here), and its signed links expire after ``link_lifetime`` s."""
+        self.bridge_threshold = threshold
+        self.link_lifetime = link_lifetime
 
     def _site(self, site: Site) -> dict[tuple[str, str], HubRepo]:
         return self.repos if site == "hf" else self.ms_repos

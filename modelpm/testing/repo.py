@@ -217,6 +217,23 @@ class HubRepo:
         with self.lock:
             del self.branches[name]
 
+    def squash(self, branch: str | None = None, message: str = "squashed") -> str:
+        """Rewrite ``branch`` as one commit without a parent holding its files, as a
+        super-squash or a force-push does: every commit it had is gone, with the tags on
+        them. Return the new sha."""
+        branch = branch or self.default_branch
+        with self.lock:
+            head = self.commits[self.branches[branch]]
+            gone = {commit.sha for commit in self.history(head.sha)}
+            when = self.clock.tick()
+            sha = commit_id(head.trees[""], None, message, when)
+            self.commits[sha] = Commit(sha, None, message, when, head.files, head.trees)
+            for old in gone:
+                del self.commits[old]
+            self.branches[branch] = sha
+            self.tags = {name: rev for name, rev in self.tags.items() if rev not in gone}
+            return sha
+
     def create_tag(self, name: str, rev: str | None = None) -> str:
         with self.lock:
             sha = self.resolve(rev or self.default_branch)

@@ -331,7 +331,10 @@ class Attempt:
     def _open(self, segment: _Segment) -> Reply:
         """An accepted reply for ``segment``, its body unread."""
         byte_range = None
-        if self.ranged and (segment.pos > 0 or segment.end < self.size):
+        # A large file always asks for a range, even whole on one connection: the Hub's Xet
+        # bridge refuses a large body without one (400 above 50 GB).
+        large = self.size >= self.options.split_size
+        if self.ranged and (segment.pos > 0 or segment.end < self.size or large):
             byte_range = (segment.pos, segment.end - 1)
         reply, url = open_accepted(
             self.link.origin,

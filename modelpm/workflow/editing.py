@@ -45,6 +45,7 @@ class AddResult:
     model: LockedModel
     dest: str
     sync: SyncResult | None
+    renamed_from: str | None = None  # the id typed, when the source now calls it otherwise
 
 
 def add(
@@ -82,19 +83,26 @@ def add(
                 hint="choose another name with --name",
             )
         text = session.project.manifest_path.read_text(encoding="utf-8")
-        table = render_table(
-            name,
-            repo,
-            revision=revision,
-            include=include,
-            exclude=exclude,
-            dest=dest,
-            repo_type=repo_type,
-            source=kind,
-            default_source=session.manifest.settings.source,
-        )
-        new_text, new_manifest = add_model(session.manifest, text, table)
+
+        def table_for(repo_id: str) -> str:
+            return render_table(
+                name,
+                repo_id,
+                revision=revision,
+                include=include,
+                exclude=exclude,
+                dest=dest,
+                repo_type=repo_type,
+                source=kind,
+                default_source=session.manifest.settings.source,
+            )
+
+        new_text, new_manifest = add_model(session.manifest, text, table_for(repo))
         outcome = lock_project(new_manifest, session.lock, session.source)
+        canonical = dict(outcome.renamed).get(name)
+        if canonical is not None:  # renamed on the source: the table names it as it is now
+            new_text, new_manifest = add_model(session.manifest, text, table_for(canonical))
+            outcome = lock_project(new_manifest, session.lock, session.source)
         # Only now that the source answered do the files change: manifest first, then lock.
         session.write_manifest(new_text, new_manifest)
         session.write_lock(outcome.lock)
@@ -103,7 +111,8 @@ def add(
         synced = None
         if sync_now:
             synced = sync_in_session(session, [name], reporter=reporter, transport=transport)
-        return AddResult(model, new_manifest.model(name).dest, synced)
+        renamed_from = repo if canonical is not None else None
+        return AddResult(model, new_manifest.model(name).dest, synced, renamed_from)
 
 
 def _chosen_source(ref: Reference, given: str | None, default: SourceKind) -> SourceKind:

@@ -75,7 +75,15 @@ def lock_in_session(
         session.manifest, previous, session.source, upgrade=upgrade, upgrade_models=upgrade_models
     )
     written = session.write_lock(outcome.lock)
-    return LockResult(outcome.lock, written, outcome.resolved, outcome.kept, outcome.removed, stale)
+    return LockResult(
+        outcome.lock,
+        written,
+        outcome.resolved,
+        outcome.kept,
+        outcome.removed,
+        stale,
+        outcome.renamed,
+    )
 
 
 def usable_lock(view: ProjectView, *, locked: bool, frozen: bool, offline: bool) -> Lock | None:

@@ -23,6 +23,7 @@ class LockResult:
     kept: tuple[str, ...]
     removed: tuple[str, ...]
     staleness: Staleness
+    renamed: tuple[tuple[str, str], ...] = ()  # (name, the repo's new id): a renamed repo
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class OutdatedRow:
     current_commit: str
     locked_date: str | None
     current_date: str | None
+    # False when the locked commit is no longer on the source (history rewritten): sync
+    # still works from the store or a mirror; `lock --upgrade-model` moves the pin.
+    locked_commit_on_source: bool = True
 
     @property
     def outdated(self) -> bool:

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from modelpm.errors import HubError, ModelpmError, NetworkError
 from modelpm.sources.base import RemoteFile, ResolvedRevision
-from modelpm.sources.hf.errors import hub_error, network_error, translate_errors
+from modelpm.sources.hf.errors import hub_error, network_error, translate_errors, vanished
 from modelpm.sources.hf.listing import remote_files
 from modelpm.sources.hf.token import TOKEN_GUARD
 from modelpm.transfer.origin import Fail, Relocate, ReplyHead, Verdict, Wanted, http_verdict
@@ -90,7 +90,12 @@ class HfSource:
                 hint=_NOT_A_HUB,
             )
         modified = getattr(info, "last_modified", None)
-        return ResolvedRevision(commit, modified if isinstance(modified, datetime) else None)
+        # A renamed repo answers (after the Hub's 307) under its new id.
+        found = getattr(info, "id", None)
+        canonical = found if isinstance(found, str) and found != ref.repo else None
+        return ResolvedRevision(
+            commit, modified if isinstance(modified, datetime) else None, canonical
+        )
 
     def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]:
         try:
@@ -146,6 +151,8 @@ class HfSource:
             # A signed CDN link that expired: ask /resolve for a fresh one.
             return Relocate(f"the download link expired (HTTP {status})")
         detail = reply.headers.get("x-error-message") or reply.read_text(300).strip()
+        if reply.headers.get("x-error-code") == "RevisionNotFound":
+            return Fail(vanished(self.endpoint, wanted.repo, wanted.commit))
         return Fail(
             hub_error(
                 reply.headers.get("x-error-code"),
