@@ -11,9 +11,11 @@ connection resumed with ``Range``.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,6 +164,10 @@ def test_a_model_listing_cut_at_3000_entries_is_walked_by_folder(
     files["config.json"] = b"{}"
     files["shards/30/last.json"] = b'{"last": true}'
     hub.create_repo("acme/many", site="modelscope").commit(files)
+    url = f"{hub.modelscope_endpoint}/api/v1/models/acme/many/repo/files?Recursive=True"
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - the loopback hub
+        cut = json.loads(answer.read())["Data"]["Files"]
+    assert len(cut) == 3000 and "shards/30/last.json" not in {e["Path"] for e in cut}
     folder = download(hub, tmp_path / "out", "acme/many", allow_patterns=["*.json"])
     want = committed(hub, "acme/many")
     assert sha256_tree(folder) == {p: want[p] for p in ("config.json", "shards/30/last.json")}
