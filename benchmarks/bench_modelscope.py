@@ -16,14 +16,22 @@ extra (``pip install -e ".[test]"``). Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from bench_sync import THROTTLE, Run, build_repo, interleave, median, run, spread
+from bench_sync import (
+    THROTTLE,
+    Run,
+    build_repo,
+    interleave,
+    median,
+    print_table,
+    run,
+    serving,
+    spread,
+)
 
 from modelpm.testing import Fault, RemoteTestHub
 
@@ -106,23 +114,7 @@ def main() -> None:
     work = args.work.resolve()
     folder = work / "repo"
     total = build_repo(folder, args.quick)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "modelpm.testing",
-            "serve",
-            "--repo",
-            f"{REPO}={folder}",
-            "--ms-repo",
-            f"{MS_REPO}={folder}",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        endpoints = json.loads(server.stdout.readline())
+    with serving("--repo", f"{REPO}={folder}", "--ms-repo", f"{MS_REPO}={folder}") as endpoints:
         hub = RemoteTestHub(endpoints["endpoint"])
         bench = MsBench(work, endpoints, hub)
         print(f"repo: {total / 1e9:.2f} GB; runs per figure: {runs}", file=sys.stderr)
@@ -167,15 +159,7 @@ def main() -> None:
             )
         )
         hub.clear_faults()
-        print("| scenario | measured | modelpm / official |")
-        print("|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout:
-            server.stdout.close()
+        print_table(("scenario", "measured", "modelpm / official"), rows)
 
 
 if __name__ == "__main__":

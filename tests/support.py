@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import time
@@ -36,6 +37,15 @@ dest = "weights/dev"
 repo = "acme/squad"
 repo-type = "dataset"
 """
+
+
+def sha256_tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (an official client's .cache left out) by its sha256."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".cache" not in path.relative_to(folder).parts
+    }
 
 
 def random_bytes(size: int, seed: int) -> bytes:

@@ -18,17 +18,9 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from support import random_bytes
+from support import random_bytes, sha256_tree
 
 from modelpm.testing import Fault, TestHub
-
-
-def sha256_tree(folder: Path) -> dict[str, str]:
-    return {
-        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".cache" not in path.relative_to(folder).parts
-    }
 
 
 def committed(hub: TestHub, repo: str, rev: str, repo_type: str = "model") -> dict[str, str]:

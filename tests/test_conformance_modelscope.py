@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import random_bytes
+from support import random_bytes, sha256_tree
 
 from modelpm.testing import Fault, TestHub
 
@@ -29,14 +29,6 @@ from modelscope_hub.config import set_default_config  # noqa: E402 - after the s
 from requests.exceptions import HTTPError  # noqa: E402 - modelscope brings requests
 
 TOKEN = "ms-conformance-token"
-
-
-def sha256_tree(folder: Path) -> dict[str, str]:
-    return {
-        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def committed(
