@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -118,7 +118,7 @@ class MsApi:
         body: bytes,
         ref: RepoRef,
         revision: str | None,
-        headers: Any,
+        headers: Mapping[str, str],
     ) -> Answer:
         envelope = parse_envelope(body)
         code, message = code_and_message(envelope)
