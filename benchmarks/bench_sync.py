@@ -22,9 +22,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from modelpm.testing import Fault, RemoteTestHub
 
@@ -210,6 +212,30 @@ def interleave(
     return ones, twos
 
 
+@contextmanager
+def serving(*args: str) -> Iterator[dict[str, Any]]:
+    """A test hub in its own process (``python -m modelpm.testing serve ARGS``): its endpoints."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "modelpm.testing", "serve", *args], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        yield json.loads(server.stdout.readline())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout:
+            server.stdout.close()
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """One Markdown table on stdout."""
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -226,14 +252,8 @@ def main() -> None:
     repo_folder = work / "repo"
     total = build_repo(repo_folder, args.quick)
     files = sorted(path.name for path in repo_folder.iterdir())
-    server = subprocess.Popen(
-        [sys.executable, "-m", "modelpm.testing", "serve", "--repo", f"{REPO}={repo_folder}"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        endpoint = json.loads(server.stdout.readline())["endpoint"]
+    with serving("--repo", f"{REPO}={repo_folder}") as endpoints:
+        endpoint = endpoints["endpoint"]
         hub = RemoteTestHub(endpoint)
         bench = Bench(work, endpoint, hub)
         has_aria2c = shutil.which("aria2c") is not None
@@ -326,15 +346,7 @@ def main() -> None:
             )
         )
 
-        print("| scenario | measured | result | target |")
-        print("|---|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout:
-            server.stdout.close()
+        print_table(("scenario", "measured", "result", "target"), rows)
 
 
 if __name__ == "__main__":

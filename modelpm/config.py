@@ -6,7 +6,10 @@ This is the only module that reads modelpm's settings from the environment
     MODELPM_HOME            the store (then [settings] store, then $XDG_CACHE_HOME/modelpm,
                             then ~/.cache/modelpm)
     HF_ENDPOINT             the Hub or a mirror (then [settings] endpoint; see
-                            modelpm.sources.catalog for every source's rule)
+                            modelpm.sources.endpoints for every source's rule)
+    MODELSCOPE_ENDPOINT     ModelScope (then MODELSCOPE_DOMAIN, [settings] modelscope-endpoint)
+    MODELPM_SOURCES         which sources this machine tries first for bytes, e.g.
+                            "modelscope,hf" (then `sources` in the user config file)
     MODELPM_JOBS            files fetched in parallel
     MODELPM_CONNECTIONS     connections per large file
     MODELPM_STALL_TIMEOUT   seconds without a byte before a connection is retried
@@ -19,6 +22,12 @@ This is the only module that reads modelpm's settings from the environment
     HF_HUB_CACHE            where `modelpm export hf-cache` writes by default, as the
                             official client reads it (then HUGGINGFACE_HUB_CACHE, then
                             $HF_HOME/hub, then $XDG_CACHE_HOME/huggingface/hub)
+
+Per-machine preferences live outside the project, in the user config file
+(read here and nowhere else; the variable wins over it)::
+
+    $XDG_CONFIG_HOME/modelpm/config.toml   (default ~/.config/modelpm/config.toml)
+        sources = ["modelscope", "hf"]
 
 A bad value is a :class:`~modelpm.errors.UsageError` (exit 2) when the
 configuration is built, whatever the command. Tokens are not configuration:
@@ -36,12 +45,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelpm import tomlcompat
 from modelpm.errors import UsageError
 from modelpm.manifest.model import Settings
 from modelpm.s3url import AwsCredentials, S3Address, parse_s3_url
 from modelpm.sources.endpoints import ENDPOINTS
 from modelpm.urls import endpoint_problem, shown
-from modelpm.values import LinkMode, SourceKind
+from modelpm.values import SOURCE_KINDS, LinkMode, SourceKind, is_source_kind
 
 if TYPE_CHECKING:
     from modelpm.transfer.options import TransferOptions
@@ -93,6 +103,9 @@ class Config:
     link: LinkMode = "hardlink"  # how files reach destinations ([settings] link)
     hf_hub_cache: Path | None = None  # the official client's cache folder
     remote: RemoteSettings | None = None  # the shared remote store, when one is set
+    # The sources this machine tries first for bytes, in order (MODELPM_SOURCES, the user
+    # config file); empty: each model's own source, then its mirrors (workflow/origins.py).
+    source_order: tuple[SourceKind, ...] = ()
 
     @property
     def transfer(self) -> TransferOptions:
@@ -141,6 +154,7 @@ def build_config(
         ),
         hf_hub_cache=official_hub_cache(env),
         remote=_remote(settings, overrides, env),
+        source_order=_source_order(env),
     )
 
 
@@ -219,20 +233,24 @@ def _endpoints(
     settings: Settings, overrides: Overrides, env: Mapping[str, str]
 ) -> dict[SourceKind, str]:
     configured: dict[SourceKind, str | None] = {"hf": overrides.endpoint or None}
-    in_file: dict[SourceKind, str | None] = {"hf": settings.endpoint}
+    in_file: dict[SourceKind, str | None] = {
+        "hf": settings.endpoint,
+        "modelscope": settings.modelscope_endpoint,
+    }
     endpoints: dict[SourceKind, str] = {}
     for kind, rule in ENDPOINTS.items():
-        named = next(((name, env[name]) for name in rule.env if env.get(name)), None)
-        chosen = configured[kind] or (named[1] if named else None) or in_file[kind] or rule.default
+        named = next(((name, env[name]) for name in rule.env if env.get(name, "").strip()), None)
+        raw = configured.get(kind) or (named[1] if named else None) or in_file.get(kind)
+        chosen = rule.normalise(raw or rule.default)
         problem = endpoint_problem(chosen)
         if problem is not None:
-            where = named[0] if named and chosen == named[1] else "the endpoint"
+            where = named[0] if named and raw == named[1] else "the endpoint"
             raise UsageError(
                 f"{where} {shown(chosen)!r} {problem}",
                 hint=f"set it like {rule.default!r}; a token goes in the source's token "
-                "variable (HF_TOKEN), never in the URL",
+                f"variable ({rule.token_env}), never in the URL",
             )
-        endpoints[kind] = chosen.rstrip("/")
+        endpoints[kind] = chosen
     return endpoints
 
 
@@ -245,6 +263,57 @@ def _is_http_url(text: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in text
+
+
+def user_config_path(env: Mapping[str, str]) -> Path:
+    """The per-machine config file: $XDG_CONFIG_HOME/modelpm/config.toml."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "modelpm" / "config.toml"
+
+
+_USER_KEYS = ("sources",)
+
+
+def _source_order(env: Mapping[str, str]) -> tuple[SourceKind, ...]:
+    """MODELPM_SOURCES, else the user config file's ``sources``; () when neither says."""
+    raw = env.get("MODELPM_SOURCES", "").strip()
+    if raw:
+        return _kinds([part.strip() for part in raw.split(",")], "MODELPM_SOURCES")
+    path = user_config_path(env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    try:
+        data = tomlcompat.loads(text)
+    except tomlcompat.TOMLDecodeError as exc:
+        raise UsageError(
+            f"{path}: invalid TOML: {exc}", hint="fix the syntax at that line"
+        ) from None
+    unknown = [key for key in data if key not in _USER_KEYS]
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown key {unknown[0]!r}", hint=f"allowed keys: {', '.join(_USER_KEYS)}"
+        )
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(item, str) for item in sources):
+        raise UsageError(f'{path}: sources must be a list of source names, e.g. ["modelscope"]')
+    return _kinds(sources, f"{path}: sources")
+
+
+def _kinds(names: list[str], where: str) -> tuple[SourceKind, ...]:
+    kinds: list[SourceKind] = []
+    for name in names:
+        if not is_source_kind(name):
+            raise UsageError(
+                f"{where}: unknown source {name!r}",
+                hint=f"sources are {', '.join(SOURCE_KINDS)}, separated by commas",
+            )
+        if name not in kinds:
+            kinds.append(name)
+    return tuple(kinds)
 
 
 def _whole(env: Mapping[str, str], name: str) -> int | None:

@@ -20,9 +20,12 @@ HASH_LENGTHS: Final[dict[HashAlgorithm, int]] = {"sha256": 64, "git-sha1": 40}
 RepoType = Literal["model", "dataset", "space"]
 REPO_TYPES: Final[tuple[RepoType, ...]] = ("model", "dataset", "space")
 
-SourceKind = Literal["hf"]
-SOURCE_KINDS: Final[tuple[SourceKind, ...]] = ("hf",)
+# Where a model is resolved: the Hugging Face Hub (or an endpoint speaking its API), ModelScope.
+SourceKind = Literal["hf", "modelscope"]
+SOURCE_KINDS: Final[tuple[SourceKind, ...]] = ("hf", "modelscope")
 DEFAULT_SOURCE: Final[SourceKind] = "hf"
+# The revision a model table without `revision` asks for, per source (never "main" on ModelScope).
+DEFAULT_REVISIONS: Final[dict[SourceKind, str]] = {"hf": "main", "modelscope": "master"}
 
 # What `modelpm status` reports, stable for --json: in place; some or all files missing or
 # changed since sync placed them; not in models.lock yet; locked from another manifest entry.

@@ -30,7 +30,7 @@ from s3server import SeaweedS3
 def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may read the developer's token or config, or write into ~."""
     for name in list(os.environ):
-        if name.startswith(("HF_", "HUGGING_FACE_", "MODELPM_", "AWS_")):
+        if name.startswith(("HF_", "HUGGING_FACE_", "MODELPM_", "AWS_", "MODELSCOPE_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("HF_HUB_VERBOSITY", "error")
@@ -42,6 +42,11 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The developer's ~/.aws is never read: the remote store's tests bring their own.
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws" / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws" / "credentials"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))  # modelpm's user config
+    # ModelScope's saved login and cache; its endpoint points at a closed loopback port.
+    monkeypatch.setenv("MODELSCOPE_HOME", str(tmp_path / "modelscope-home"))
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path / "modelscope-cache"))
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", "http://127.0.0.1:9")
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@ throw at modelpm.
 
 Two levels, so that every source and origin meets the same hostility:
 
-- :func:`hostile_faults` draws answers for the loopback test hub (any status, lying
-  headers, redirect chains and loops, odd JSON shapes for revisions and listings,
-  hostile paths and sizes, cut, corrupted, ignored-range and dripping bodies);
+- :func:`hostile_faults` draws answers for the loopback test hub, on its Hub face or its
+  ModelScope face (any status, lying headers, redirect chains and loops, odd JSON shapes
+  for revisions and listings, hostile paths and sizes, cut, corrupted, ignored-range and
+  dripping bodies);
 - :class:`HostileTransport` answers the transfer engine directly, in front of any
-  origin (the in-memory source, the Hub source, whatever comes next), with replies
+  origin (the in-memory source, the Hub and ModelScope sources, the remote store), with replies
   drawn the same way.
 
 The properties checked are the promises: never a traceback, exit code 0, 1 or 2 only,
@@ -27,11 +28,17 @@ from typing import Literal
 from hypothesis import strategies as st
 
 from modelpm.testing import Fault
-from modelpm.testing.faults import FaultKind
+from modelpm.testing.faults import FaultKind, FaultOrigin
 from modelpm.transfer.transport import TransportError
 
 STATUSES = [200, 206, 301, 302, 303, 307, 308, 400, 401, 403, 404, 410, 416, 429, 500, 503]
-ROUTES = ["/api/", "/tree/", "/revision/", "/resolve/", "/lfs/"]
+Site = Literal["hf", "modelscope"]
+# Where each site's answers come from (a fault's path_contains); the last is its CDN's.
+ROUTES: dict[Site, list[str]] = {
+    "hf": ["/api/", "/tree/", "/revision/", "/resolve/", "/lfs/"],
+    "modelscope": ["/api/v1/", "/repo/files", "/commits", "/repo?", "/lfs/"],
+}
+LISTINGS = ("/tree/", "/repo/files")
 EVIL_PATHS = [
     "../escape.txt",
     "/etc/passwd",
@@ -74,6 +81,26 @@ def tree_bodies(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def ms_listing_bodies(draw: st.DrawFn) -> str:
+    """ModelScope's envelope around a listing of drawn entries, or a drawn shape instead."""
+    entries = []
+    for _ in range(draw(st.integers(0, 4))):
+        entries.append(
+            {
+                "Type": draw(st.sampled_from(["blob", "tree", "link", 5])),
+                "Path": draw(st.one_of(st.sampled_from(EVIL_PATHS), text)),
+                "Size": draw(st.one_of(st.integers(-5, 10**31), st.sampled_from(["big", None]))),
+                "Sha256": draw(st.one_of(st.sampled_from(["a" * 64, "zz", None]), text)),
+            }
+        )
+    data = draw(st.sampled_from([{"Files": entries}, {"Files": None}, entries, None, "x"]))
+    envelope = {"Code": draw(st.sampled_from([200, 10010205, "x"])), "Data": data}
+    if draw(st.booleans()):
+        envelope["Success"] = draw(st.booleans())
+    return json.dumps(envelope) if draw(st.booleans()) else draw(st.sampled_from(JSON_SHAPES))
+
+
+@st.composite
 def headers(draw: st.DrawFn) -> dict[str, str]:
     chosen: dict[str, str] = {}
     if draw(st.booleans()):
@@ -111,10 +138,12 @@ def headers(draw: st.DrawFn) -> dict[str, str]:
 
 
 @st.composite
-def hostile_faults(draw: st.DrawFn) -> list[Fault]:
+def hostile_faults(draw: st.DrawFn, site: Site = "hf") -> list[Fault]:
     faults: list[Fault] = []
+    api: FaultOrigin = "hub" if site == "hf" else "modelscope"
+    cdn: FaultOrigin = "cdn" if site == "hf" else "ms-cdn"
     for _ in range(draw(st.integers(1, 4))):
-        route = draw(st.sampled_from(ROUTES))
+        route = draw(st.sampled_from(ROUTES[site]))
         times = draw(st.sampled_from([1, 2, 3, None]))
         kind: FaultKind = draw(
             st.sampled_from(
@@ -132,11 +161,12 @@ def hostile_faults(draw: st.DrawFn) -> list[Fault]:
                 ]
             )
         )
-        origin: Literal["hub", "cdn"] = "cdn" if route == "/lfs/" else "hub"
+        origin: FaultOrigin = cdn if route == "/lfs/" else api
         if kind == "answer":
+            listing = ms_listing_bodies() if site == "modelscope" else tree_bodies()
             body = (
-                draw(tree_bodies())
-                if route == "/tree/"
+                draw(listing)
+                if route in LISTINGS
                 else draw(st.one_of(st.sampled_from(JSON_SHAPES), text))
             )
             faults.append(
@@ -162,7 +192,7 @@ def hostile_faults(draw: st.DrawFn) -> list[Fault]:
                 )
             )
         elif kind == "drip":
-            faults.append(Fault("drip", origin="cdn", seconds=0.01, times=1))
+            faults.append(Fault("drip", origin=cdn, seconds=0.01, times=1))
         else:
             faults.append(
                 Fault(

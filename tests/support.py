@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
 import subprocess
@@ -38,6 +39,15 @@ dest = "weights/dev"
 repo = "acme/squad"
 repo-type = "dataset"
 """
+
+
+def sha256_tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (an official client's .cache left out) by its sha256."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".cache" not in path.relative_to(folder).parts
+    }
 
 
 def random_bytes(size: int, seed: int) -> bytes:
@@ -123,6 +133,7 @@ def make_workspace(
     root.mkdir()
     store = tmp_path / f"{name}-store"
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", hub.modelscope_endpoint)
     monkeypatch.setenv("MODELPM_HOME", str(store))
     monkeypatch.setenv("MODELPM_STALL_TIMEOUT", "2")
     monkeypatch.setenv("MODELPM_RETRY_DELAY", "0.05")  # first retry delay; doubles each time

@@ -19,6 +19,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "modelpm"
 HUB_CLIENTS = {"huggingface_hub", "httpx2"}
+# The official ModelScope client is a test extra (conformance tests only): no module uses it.
+MODELSCOPE_CLIENT = {"modelscope", "modelscope_hub", "requests"}
 CLI_LIBRARIES = {"typer", "rich", "click"}
 S3_CLIENTS = {"obstore", "boto3", "botocore", "minio", "s3fs"}
 # What the in-memory source may use: the interface it implements, nothing of the logic.
@@ -87,6 +89,10 @@ def test_only_the_remote_store_client_imports_the_s3_library() -> None:
     # deleting in the bucket load obstore.
     assert set(importers_of(S3_CLIENTS)) == {"modelpm.store.remote.client"}
     assert importers_of(S3_CLIENTS)["modelpm.store.remote.client"] == {"obstore"}
+
+
+def test_nothing_imports_the_official_modelscope_client() -> None:
+    assert importers_of(MODELSCOPE_CLIENT) == {}
 
 
 def test_only_the_cli_imports_typer_and_rich() -> None:
@@ -196,6 +202,7 @@ def test_the_data_path_has_one_package_per_step() -> None:
     for step in ("manifest", "resolve", "lockfile", "plan", "transfer", "store", "place"):
         assert f"modelpm.{step}" in modules(), step
     assert "modelpm.sources.base" in modules() and "modelpm.sources.hf" in modules()
+    assert "modelpm.sources.modelscope" in modules()
 
 
 NOOP = """

@@ -18,17 +18,9 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from support import random_bytes
+from support import random_bytes, sha256_tree
 
 from modelpm.testing import Fault, TestHub
-
-
-def sha256_tree(folder: Path) -> dict[str, str]:
-    return {
-        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".cache" not in path.relative_to(folder).parts
-    }
 
 
 def committed(hub: TestHub, repo: str, rev: str, repo_type: str = "model") -> dict[str, str]:
@@ -242,3 +234,34 @@ def test_tree_429_with_retry_after_is_retried(tiny: TestHub) -> None:
     assert len([e for e in entries if hasattr(e, "size")]) == 5
     statuses = [r.status for r in tiny.requests if "/tree/" in r.path]
     assert statuses == [429, 200]
+
+
+def test_a_renamed_repo_redirects_the_official_client(hub: TestHub, tmp_path: Path) -> None:
+    hub.create_repo("bert-base-chinese").commit(
+        {"config.json": b"{}", "model.safetensors": random_bytes(100_000, 6)}
+    )
+    hub.rename_repo("bert-base-chinese", "google-bert/bert-base-chinese")
+    api = HfApi(endpoint=hub.endpoint, token=False)
+    assert api.model_info("bert-base-chinese").id == "google-bert/bert-base-chinese"
+    folder = snapshot_download(
+        "bert-base-chinese",
+        endpoint=hub.endpoint,
+        local_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+    )
+    assert sha256_tree(Path(folder)) == committed(hub, "google-bert/bert-base-chinese", "main")
+    assert [r.status for r in hub.requests if r.path.startswith("/api/")][:2] == [307, 200]
+
+
+def test_a_squashed_history_loses_its_old_commits_for_the_official_client(
+    tiny: TestHub, tmp_path: Path
+) -> None:
+    repo = tiny.repo("acme/tiny")
+    old = repo.resolve("main")
+    repo.squash()
+    api = HfApi(endpoint=tiny.endpoint, token=False)
+    with pytest.raises(RevisionNotFoundError):
+        api.model_info("acme/tiny", revision=old)
+    with pytest.raises(RevisionNotFoundError):
+        api.model_info("acme/tiny", revision="v1.0")  # its tag went with it
+    assert [c.commit_id for c in api.list_repo_commits("acme/tiny")] == [repo.resolve("main")]

@@ -235,3 +235,14 @@ def test_server_error_text_is_sanitised_on_the_download_path(
     assert "\x1b" not in printed and "\r" not in printed and "\x07" not in printed
     assert TOKEN not in printed
     assert max(len(line) for line in printed.splitlines()) < 1000
+
+
+@pytest.mark.parametrize("asks", [{"Retry-After": "99999"}, {"RateLimit": '"api";r=0;t=99999'}])
+def test_a_wait_the_server_asks_for_never_outlasts_the_call(
+    ws: Workspace, hub: TestHub, asks: dict[str, str]
+) -> None:
+    # huggingface_hub sleeps as long as a 429 asks before it retries (27 hours here).
+    hub.add_fault(
+        Fault("answer", origin="hub", path_contains="/tree/", status=429, headers=asks, times=None)
+    )
+    assert "cannot reach" in timed_lock(ws, 20)

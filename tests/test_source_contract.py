@@ -5,8 +5,10 @@ unknown ones are typed errors, listings are sorted and attest the right hash of
 every file, the transfer engine fetches every file's bytes through the source's
 origin (ranged, over several connections, through passing failures), a token
 goes only to the source's own origin, and bytes that differ from the listing
-never enter the store. Implementations: the in-memory source, and the Hugging
-Face source against the loopback test hub.
+never enter the store. Implementations: the in-memory source, the Hugging Face
+source against the loopback test hub, and the ModelScope source against its
+ModelScope face (whose default branch is ``master`` and which attests sha256 for
+every file).
 """
 
 from __future__ import annotations
@@ -29,15 +31,17 @@ from modelpm.errors import (
 from modelpm.plan.tasks import FileTask
 from modelpm.sources.base import RemoteFile, Source
 from modelpm.sources.hf.source import HfSource
+from modelpm.sources.modelscope.source import ModelScopeSource
 from modelpm.store.local import Store
 from modelpm.testing import Fault, TestHub
+from modelpm.testing.hub import Site
 from modelpm.testing.memory import MemorySource
 from modelpm.transfer.engine import Downloader, always
 from modelpm.transfer.http import HttpPool
 from modelpm.transfer.options import TransferOptions
 from modelpm.transfer.retry import RetryPolicy
 from modelpm.transfer.transport import Transport
-from modelpm.values import Commit, Digest, RepoRef, RepoType
+from modelpm.values import Commit, Digest, HashAlgorithm, RepoRef, RepoType
 
 MiB = 1024 * 1024
 TOKEN = "hf_contract_token_0123456789"
@@ -68,7 +72,7 @@ class Hub(Protocol):
         files: dict[str, bytes],
         *,
         repo_type: RepoType = "model",
-        branch: str = "main",
+        branch: str | None = None,
     ) -> Commit: ...
 
     def tag(self, repo: str, name: str, rev: str) -> None: ...
@@ -84,11 +88,16 @@ class Case:
     transport: Transport
     hub: Hub
     other_origin: str  # an origin the token must never reach
+    default_branch: str = "main"
+    # What the source attests: sha256 for LFS files and git blob ids for the rest (the Hub),
+    # or sha256 for every file (ModelScope).
+    algorithms: frozenset[HashAlgorithm] = frozenset({"sha256", "git-sha1"})
 
 
 class OnTestHub:
-    def __init__(self, hub: TestHub) -> None:
+    def __init__(self, hub: TestHub, site: Site = "hf") -> None:
         self.server = hub
+        self.site: Site = site
 
     def publish(
         self,
@@ -96,19 +105,21 @@ class OnTestHub:
         files: dict[str, bytes],
         *,
         repo_type: RepoType = "model",
-        branch: str = "main",
+        branch: str | None = None,
     ) -> Commit:
-        found = self.server.find_repo(repo, repo_type)
-        target = found or self.server.create_repo(repo, repo_type=repo_type)
-        if branch not in target.branches and target.branches:
+        found = self.server.find_repo(repo, repo_type, self.site)
+        target = found or self.server.create_repo(repo, repo_type=repo_type, site=self.site)
+        if branch is not None and branch not in target.branches and target.branches:
             target.create_branch(branch)
         return Commit(target.commit(dict(files), branch=branch))
 
     def tag(self, repo: str, name: str, rev: str) -> None:
-        self.server.repo(repo).create_tag(name, rev)
+        self.server.repo(repo, site=self.site).create_tag(name, rev)
 
     def fail_next(self, status: int) -> None:
-        self.server.add_fault(Fault("status", path_contains="/resolve/", status=status))
+        # The file requests: /resolve/ on the Hub, …/repo?Revision=…&FilePath=… on ModelScope.
+        where = "/resolve/" if self.site == "hf" else "/repo?"
+        self.server.add_fault(Fault("status", path_contains=where, status=status))
 
     def corrupt(self, path: str) -> None:
         self.server.add_fault(Fault("corrupt", origin="any", after_bytes=0, times=None))
@@ -124,8 +135,9 @@ class InMemory:
         files: dict[str, bytes],
         *,
         repo_type: RepoType = "model",
-        branch: str = "main",
+        branch: str | None = None,
     ) -> Commit:
+        branch = branch or "main"
         found = self.source.repos.get((repo_type, repo))
         target = found or self.source.create_repo(repo, repo_type=repo_type)
         if branch not in target.branches and target.branches:
@@ -145,7 +157,7 @@ class InMemory:
         self.source.corrupt(path)
 
 
-@pytest.fixture(params=["memory", "hf"])
+@pytest.fixture(params=["memory", "hf", "modelscope"])
 def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Case]:
     if request.param == "memory":
         memory = MemorySource(token=TOKEN)
@@ -153,7 +165,19 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Case]:
         return
     with TestHub(tmp_path / "hub") as server, HttpPool(timeout=OPTIONS.stall_timeout) as pool:
         server.add_token(TOKEN)
-        yield Case(HfSource(server.endpoint, TOKEN), pool, OnTestHub(server), server.cdn_endpoint)
+        if request.param == "hf":
+            source = HfSource(server.endpoint, TOKEN)
+            yield Case(source, pool, OnTestHub(server), server.cdn_endpoint)
+            return
+        ms = ModelScopeSource(server.modelscope_endpoint, TOKEN, retry=FAST_API)
+        yield Case(
+            ms,
+            pool,
+            OnTestHub(server, "modelscope"),
+            server.ms_cdn_endpoint,
+            default_branch="master",
+            algorithms=frozenset({"sha256"}),
+        )
 
 
 def attested(path: str, data: bytes, listed: RemoteFile) -> bool:
@@ -163,6 +187,9 @@ def attested(path: str, data: bytes, listed: RemoteFile) -> bool:
     return listed.digest.hexdigest == hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
 
 
+FAST_API = RetryPolicy(retries=2, backoff=0.0, max_backoff=0.0, jitter=False)
+
+
 def task_for(ref: RepoRef, commit: Commit, listed: RemoteFile) -> FileTask:
     target = f"models/m/{listed.path}"
     return FileTask("m", "hf", ref, commit, listed.path, target, listed.size, listed.digest)
@@ -170,10 +197,10 @@ def task_for(ref: RepoRef, commit: Commit, listed: RemoteFile) -> FileTask:
 
 def test_revisions_resolve_to_commits_and_unknown_ones_are_typed(case: Case) -> None:
     first = case.hub.publish("acme/tiny", FILES)
-    case.hub.tag("acme/tiny", "v1.0", "main")
+    case.hub.tag("acme/tiny", "v1.0", case.default_branch)
     second = case.hub.publish("acme/tiny", {"config.json": b"{}"}, branch="feature/x")
     ref = RepoRef("acme/tiny")
-    assert case.source.resolve(ref, "main").commit == first
+    assert case.source.resolve(ref, case.default_branch).commit == first
     assert case.source.resolve(ref, "v1.0").commit == first
     assert case.source.resolve(ref, "feature/x").commit == second
     assert case.source.resolve(ref, first).commit == first
@@ -181,7 +208,7 @@ def test_revisions_resolve_to_commits_and_unknown_ones_are_typed(case: Case) -> 
     with pytest.raises(RevisionNotFoundError, match="'nope'"):
         case.source.resolve(ref, "nope")
     with pytest.raises(RepoNotFoundError):
-        case.source.resolve(RepoRef("acme/missing"), "main")
+        case.source.resolve(RepoRef("acme/missing"), case.default_branch)
 
 
 def test_listings_are_sorted_and_attest_every_file(case: Case) -> None:
@@ -191,7 +218,7 @@ def test_listings_are_sorted_and_attest_every_file(case: Case) -> None:
     for item in listed:
         assert item.size == len(FILES[item.path])
         assert attested(item.path, FILES[item.path], item), item.path
-    assert {item.digest.algorithm for item in listed} == {"sha256", "git-sha1"}
+    assert {item.digest.algorithm for item in listed} == case.algorithms
     data = case.hub.publish("acme/set", {"train/a.parquet": b"rows"}, repo_type="dataset")
     (only,) = case.source.list_files(RepoRef("acme/set", "dataset"), data)
     assert only.path == "train/a.parquet"
@@ -246,5 +273,5 @@ def test_the_token_goes_only_to_the_sources_own_origin(case: Case) -> None:
     ref = RepoRef("acme/tiny")
     listed = case.source.list_files(ref, commit)[0]
     own = case.source.locate(task_for(ref, commit, listed))
-    assert case.source.headers_for(own) == {"authorization": f"Bearer {TOKEN}"}
+    assert case.source.headers_for(own)["authorization"] == f"Bearer {TOKEN}"
     assert case.source.headers_for(case.other_origin + "/x") == {}

@@ -275,6 +275,7 @@ def test_json_outputs_are_stable(ws: Workspace) -> None:
         "locked_date",
         "current_date",
         "outdated",
+        "locked_commit_on_source",  # issue 11: a locked commit gone from the source
     }
 
 

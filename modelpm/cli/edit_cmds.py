@@ -46,7 +46,9 @@ def add(
     repo: Annotated[
         str,
         typer.Argument(
-            metavar="REPO", help="Repo id on the hub, e.g. google-bert/bert-base-uncased."
+            metavar="REPO|URL",
+            help="Repo id, e.g. google-bert/bert-base-uncased, or its URL "
+            "(https://huggingface.co/…, https://modelscope.cn/models/…).",
         ),
     ],
     name: Annotated[
@@ -58,7 +60,10 @@ def add(
     revision: Annotated[
         str | None,
         typer.Option(
-            "--revision", "-r", metavar="REV", help="Branch, tag or commit (default main)."
+            "--revision",
+            "-r",
+            metavar="REV",
+            help="Branch, tag or commit (default main; master on ModelScope).",
         ),
     ] = None,
     include: Annotated[
@@ -95,11 +100,22 @@ def add(
         ),
     ] = None,
     repo_type: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--repo-type", metavar="TYPE", help="model, dataset or space.", show_default=False
+            "--repo-type",
+            metavar="TYPE",
+            help="model (default), dataset or space.",
         ),
-    ] = "model",
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            "-s",
+            metavar="SOURCE",
+            help="hf or modelscope (default: the URL's, else [settings] source, else hf).",
+        ),
+    ] = None,
     no_sync: Annotated[
         bool, typer.Option("--no-sync", help="Lock it, but do not download.")
     ] = False,
@@ -117,6 +133,8 @@ def add(
       modelpm add TheBloke/Llama-2-7B-GGUF --weights gguf:Q4_K_M
       modelpm add stable-diffusion-v1-5/stable-diffusion-v1-5 --variant fp16
       modelpm add rajpurkar/squad --repo-type dataset --no-sync
+      modelpm add --source modelscope Qwen/Qwen2.5-0.5B-Instruct
+      modelpm add https://modelscope.cn/models/Qwen/Qwen2.5-0.5B-Instruct/tree/v1.0
     """
     reporter = ProgressReporter(stderr, quiet=quiet)
     try:
@@ -131,6 +149,7 @@ def add(
                 repo_type=repo_type,
                 weights=weights,
                 variant=variant,
+                source=source,
                 sync_now=not no_sync,
                 project=project,
                 jobs=jobs,
@@ -142,6 +161,11 @@ def add(
     if quiet:
         return
     model = result.model
+    if result.renamed_from is not None:
+        stderr.print(
+            f"note: {result.renamed_from} is now called {model.repo}; models.toml names it so",
+            markup=False,
+        )
     stderr.print(
         f"added {model.name}: {model.repo} @ {model.revision} → {model.commit[:12]} "
         f"({len(model.files)} files, {human_size(model.total_size)}) in {result.dest}",

@@ -29,6 +29,17 @@ def print_locked(console: Console, result: LockResult, *, verb: str = "locked") 
         print_skipped(console, result.details.get(name))
     for name in result.removed:
         console.print(f"{'would remove' if result.dry_run else 'removed'} {name} from models.lock")
+    print_renames(console, result.renamed)
+
+
+def print_renames(console: Console, renamed: tuple[tuple[str, str], ...]) -> None:
+    """One hint per renamed repo: the lock keeps the manifest's id, the source has a new one."""
+    for name, canonical in renamed:
+        console.print(
+            f'hint: the repo of {name} is now called {canonical}; write repo = "{canonical}" '
+            "in models.toml (the old id still works, by redirect)",
+            markup=False,
+        )
 
 
 def describe(model: LockedModel) -> str:

@@ -29,6 +29,14 @@ LARGE_FILE = 32 * 1024 * 1024
 PLAIN_INTERVAL = 5.0
 
 
+def served_by(served: dict[str, int]) -> str:
+    """ " from hf:org/a (1.0 MB), modelscope:o/b (2.0 MB)", largest first ("" if unknown)."""
+    ranked = sorted(((count, name) for name, count in served.items() if count), reverse=True)
+    if not ranked:
+        return ""
+    return " from " + ", ".join(f"{name} ({human_size(count)})" for count, name in ranked)
+
+
 class ProgressReporter:
     """A :class:`modelpm.progress.Reporter` that draws on ``console``."""
 
@@ -148,7 +156,7 @@ class ProgressReporter:
             parts.append(
                 f"downloaded {plural(report.downloaded, 'file')} "
                 f"({human_size(report.downloaded_bytes)}) "
-                f"in {elapsed:.1f}s"
+                f"in {elapsed:.1f}s{served_by(report.served)}"
             )
         if report.linked:
             parts.append(f"linked {report.linked}")

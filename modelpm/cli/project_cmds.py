@@ -25,7 +25,7 @@ from modelpm.cli.common import (
     stdout,
 )
 from modelpm.cli.messages import noop_message
-from modelpm.cli.plans import print_locked, print_plan, print_skipped
+from modelpm.cli.plans import print_locked, print_plan, print_renames, print_skipped
 from modelpm.cli.progress import ProgressReporter
 from modelpm.verification import VerifyReport
 
@@ -163,6 +163,7 @@ def sync(
         for name in result.lock.resolved:
             stderr.print(f"locked {name}")
             print_skipped(stderr, result.lock.details.get(name))
+        print_renames(stderr, result.lock.renamed)
     report = result.report
     for note in report.notes:
         stderr.print(f"warning: {note}", markup=False)
@@ -300,9 +301,10 @@ def outdated(
             now = row.current_commit[:7] + (
                 f" ({row.current_date[:10]})" if row.current_date else ""
             )
-            table.add_row(
-                row.name, row.revision, locked, now, "outdated" if row.outdated else "up to date"
-            )
+            state = "outdated" if row.outdated else "up to date"
+            if not row.locked_commit_on_source:
+                state = "locked commit no longer on the source"
+            table.add_row(row.name, row.revision, locked, now, state)
         stdout.print(table)
     if exit_code and any(row.outdated for row in rows):
         raise typer.Exit(1)

@@ -19,8 +19,9 @@ from pathlib import Path
 from modelpm import tomlcompat
 from modelpm.errors import ManifestError
 from modelpm.fs.atomic import atomic_write_text
-from modelpm.manifest.model import DEFAULT_REVISION, Manifest
+from modelpm.manifest.model import Manifest
 from modelpm.manifest.parse import parse_manifest
+from modelpm.values import DEFAULT_REVISIONS, DEFAULT_SOURCE, SourceKind
 
 TEMPLATE = """\
 # models.toml: the models this project depends on.
@@ -32,6 +33,8 @@ TEMPLATE = """\
 dest-root = "models"
 # The hub; $HF_ENDPOINT wins over this line when set.
 # endpoint = "https://huggingface.co"
+# Where models without `source` come from: "hf" (default) or "modelscope".
+# source = "hf"
 
 # One table per model; the key is the model's local name. For example:
 #
@@ -42,6 +45,11 @@ dest-root = "models"
 # include = ["*.json", "*.txt", "*.safetensors"]   # applied on top of `weights`
 # exclude = ["*.h5", "*.msgpack"]
 # dest = "models/bert"               # default: <dest-root>/<name>
+# mirrors = ["modelscope:tiansz/bert-base-uncased"]   # other repos with the same files
+#
+# [models.qwen]
+# source = "modelscope"              # revision defaults to "master" there
+# repo = "Qwen/Qwen2.5-0.5B-Instruct"
 """
 
 _HEADER = re.compile(r"^\s*\[\s*(?P<key>[^\[\]]+?)\s*\]\s*(#.*)?$")
@@ -65,15 +73,20 @@ def render_table(
     repo_type: str = "model",
     weights: str | None = None,
     variant: str | None = None,
+    source: SourceKind = DEFAULT_SOURCE,
+    default_source: SourceKind = DEFAULT_SOURCE,
 ) -> str:
-    """The TOML text of one ``[models.<name>]`` table, keys in the documented order."""
+    """The TOML text of one ``[models.<name>]`` table, keys in the documented order;
+    ``source`` is written when it is not the project's ``default_source``."""
     import tomlkit  # only `add` renders; the no-op path never loads it
 
     table = tomlkit.table()
+    if source != default_source:
+        table.add("source", source)
     table.add("repo", repo)
     if repo_type != "model":
         table.add("repo-type", repo_type)
-    if revision and revision != DEFAULT_REVISION:
+    if revision and revision != DEFAULT_REVISIONS[source]:
         table.add("revision", revision)
     if include:
         table.add("include", list(include))
@@ -200,7 +213,14 @@ def pin_model(
     """
     if not any(spec.name == name for spec in manifest.models):
         table = render_table(
-            name, repo, revision=revision, include=include, exclude=exclude, repo_type=repo_type
+            name,
+            repo,
+            revision=revision,
+            include=include,
+            exclude=exclude,
+            repo_type=repo_type,
+            source="hf",
+            default_source=manifest.settings.source,
         )
         return add_model(manifest, text, table)
     import tomlkit  # only edits load it
@@ -213,7 +233,7 @@ def pin_model(
             f"{manifest.path.name}: model {name!r} is not written as a [models.{name}] table",
             hint=f"edit [models.{name}] by hand, or pin under another name",
         )
-    keep_revision = revision != DEFAULT_REVISION or "revision" in entry
+    keep_revision = revision != DEFAULT_REVISIONS["hf"] or "revision" in entry
     wanted: dict[str, object] = {
         "repo": repo,
         "repo-type": repo_type if repo_type != "model" else None,
@@ -221,7 +241,7 @@ def pin_model(
         "include": list(include) or None,
         "exclude": list(exclude) or None,
     }
-    if "source" in entry:
+    if "source" in entry or manifest.settings.source != "hf":  # publishing is to the Hub
         wanted["source"] = "hf"
     for key, value in wanted.items():
         if value is None:

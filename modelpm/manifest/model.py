@@ -16,11 +16,35 @@ from pathlib import Path
 
 from modelpm.errors import ManifestError
 from modelpm.select.choice import ALL, AUTO, Weights
-from modelpm.values import DEFAULT_SOURCE, LinkMode, RepoType, SourceKind, is_commit
+from modelpm.values import (
+    DEFAULT_REVISIONS,
+    DEFAULT_SOURCE,
+    LinkMode,
+    RepoType,
+    SourceKind,
+    is_commit,
+)
 
 MANIFEST_NAME = "models.toml"
 DEFAULT_DEST_ROOT = "models"
-DEFAULT_REVISION = "main"
+DEFAULT_REVISION = DEFAULT_REVISIONS[DEFAULT_SOURCE]
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """Another repo with the same files (``mirrors = ["modelscope:owner/name@rev"]``): a place
+    bytes may come from, never part of the lock or its fingerprint."""
+
+    source: SourceKind
+    repo: str
+    revision: str | None = None  # None: the source's default branch
+
+    @property
+    def wanted_revision(self) -> str:
+        return self.revision or DEFAULT_REVISIONS[self.source]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.repo}" + (f"@{self.revision}" if self.revision else "")
 
 
 @dataclass(frozen=True)
@@ -42,6 +66,7 @@ class ModelSpec:
     weights_written: bool = False  # the table has a `weights` or `variant` key
     allow_unsafe_pickle: bool | None = None  # None: as [settings] says
     allow_remote_code: bool | None = None
+    mirrors: tuple[Mirror, ...] = ()  # not in the fingerprint: where bytes may also come from
 
     @property
     def effective_weights(self) -> Weights:
@@ -102,6 +127,9 @@ class Settings:
     allow_remote_code: bool = True  # place models that ship or reference code
     remote: str | None = None  # the shared remote store, "s3://bucket/prefix"
     remote_push: bool = False  # every sync uploads what it fetched to the remote store
+    # -- sources (issue 11) --
+    source: SourceKind = DEFAULT_SOURCE  # the source of a model table without `source`
+    modelscope_endpoint: str | None = None
 
 
 @dataclass(frozen=True)

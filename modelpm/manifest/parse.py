@@ -17,16 +17,23 @@ from modelpm import tomlcompat
 from modelpm.errors import ManifestError
 from modelpm.manifest.model import (
     DEFAULT_DEST_ROOT,
-    DEFAULT_REVISION,
     Manifest,
+    Mirror,
     ModelSpec,
     Settings,
 )
+from modelpm.manifest.sources import check_repo, parse_endpoint, parse_mirrors, parse_source
 from modelpm.paths import is_repo_id
 from modelpm.s3url import parse_s3_url
 from modelpm.select.choice import AUTO, VARIANT, Weights
-from modelpm.urls import endpoint_problem, shown
-from modelpm.values import LINK_MODES, REPO_TYPES, is_link_mode, is_repo_type
+from modelpm.values import (
+    DEFAULT_REVISIONS,
+    DEFAULT_SOURCE,
+    LINK_MODES,
+    REPO_TYPES,
+    is_link_mode,
+    is_repo_type,
+)
 
 _POLICY_KEYS = ("allow-unsafe-pickle", "allow-remote-code")
 _SETTINGS_KEYS = (
@@ -36,6 +43,8 @@ _SETTINGS_KEYS = (
     "link",
     "remote",
     "remote-push",
+    "source",
+    "modelscope-endpoint",
     *_POLICY_KEYS,
 )
 _MODEL_KEYS = (
@@ -45,6 +54,8 @@ _MODEL_KEYS = (
     "exclude",
     "dest",
     "repo-type",
+    "source",
+    "mirrors",
     "weights",
     "variant",
     *_POLICY_KEYS,
@@ -91,13 +102,7 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     _reject_unknown(table, _SETTINGS_KEYS, ctx)
     endpoint = _optional_str(table, "endpoint", ctx)
     if endpoint is not None:
-        problem = endpoint_problem(endpoint)
-        if problem is not None:
-            raise ManifestError(
-                f"{ctx}: endpoint {shown(endpoint)!r} {problem}",
-                hint='write it like "https://huggingface.co"; a token goes in HF_TOKEN',
-            )
-        endpoint = endpoint.rstrip("/")
+        endpoint = parse_endpoint(endpoint, ctx, "endpoint")
     dest_root = _optional_str(table, "dest-root", ctx) or DEFAULT_DEST_ROOT
     _check_relative(dest_root, f"{ctx} dest-root")
     store = _optional_str(table, "store", ctx)
@@ -109,6 +114,11 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
         )
     pickle, code = (_optional_bool(table, key, ctx) for key in _POLICY_KEYS)
     remote, remote_push = _remote_settings(table, ctx)
+    # -- sources (manifest/sources.py) --
+    source = parse_source(table.get("source", DEFAULT_SOURCE), ctx)
+    ms_endpoint = _optional_str(table, "modelscope-endpoint", ctx)
+    if ms_endpoint is not None:
+        ms_endpoint = parse_endpoint(ms_endpoint, ctx, "modelscope-endpoint")
     return Settings(
         endpoint=endpoint,
         dest_root=dest_root,
@@ -118,6 +128,8 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
         allow_remote_code=code is not False,
         remote=remote,
         remote_push=remote_push,
+        source=source,
+        modelscope_endpoint=ms_endpoint,
     )
 
 
@@ -169,11 +181,15 @@ def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where:
     dest = _check_relative(dest, f"{ctx} dest")
     weights, variant = _weights(table, repo_type, ctx)
     pickle, code = (_optional_bool(table, key, ctx) for key in _POLICY_KEYS)
+    # -- sources (manifest/sources.py) --
+    source = parse_source(table.get("source", settings.source), ctx)
+    check_repo(repo, source, repo_type, ctx)
+    mirrors = parse_mirrors(table, Mirror(source, repo, revision), repo_type, ctx)
     return ModelSpec(
         name=name,
         repo=repo,
         repo_type=repo_type,
-        revision=revision or DEFAULT_REVISION,
+        revision=revision or DEFAULT_REVISIONS[source],
         include=include,
         exclude=exclude,
         dest=dest,
@@ -182,6 +198,8 @@ def _parse_model(name: str, table: Mapping[str, Any], settings: Settings, where:
         weights_written="weights" in table or "variant" in table,
         allow_unsafe_pickle=pickle,
         allow_remote_code=code,
+        source=source,
+        mirrors=mirrors,
     )
 
 

@@ -14,3 +14,5 @@ class SyncReport:
     kept: int = 0
     removed: int = 0
     notes: list[str] = field(default_factory=list)
+    # Bytes each origin sent, by its name ("hf:org/name", "modelscope:owner/name").
+    served: dict[str, int] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from modelpm.project.state import State, read_state, write_state
 from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
+    from modelpm.resolve.mirrors import MirrorListings
     from modelpm.sources.base import Source
     from modelpm.store.local import Store
     from modelpm.store.remote.handle import Remote
@@ -72,6 +73,7 @@ class ProjectView:
     _store: Store | None = None
     _remote: Remote | None = None
     _remote_opened: bool = False
+    _mirrors: MirrorListings | None = None
 
     @property
     def root(self) -> Path:
@@ -120,6 +122,16 @@ class ProjectView:
                 self._remote = open_remote(self.config.remote, strict=False)
             self._remote_opened = True
             return self._remote
+
+    @property
+    def mirrors(self) -> MirrorListings:
+        """The models' mirrors, each listed at most once in this run (on first use)."""
+        from modelpm.resolve.mirrors import MirrorListings
+
+        with self._sources_lock:
+            if self._mirrors is None:
+                self._mirrors = MirrorListings(self.source)
+            return self._mirrors
 
 
 def open_view(

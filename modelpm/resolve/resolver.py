@@ -15,7 +15,7 @@ small files a weights rule reads come through an injected :data:`ReadFile`
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from modelpm.errors import HubError, ManifestError
 from modelpm.lockfile.model import Lock, LockedFile, LockedModel
@@ -46,6 +46,8 @@ class Resolved:
     model: LockedModel
     skipped: tuple[tuple[str, int, str], ...] = ()
     notes: tuple[str, ...] = ()
+    # The repo's id when the source now calls it by another one (renamed; None: the same).
+    canonical: str | None = None
 
     @property
     def skipped_bytes(self) -> int:
@@ -61,6 +63,9 @@ class LockOutcome:
     kept: tuple[str, ...]  # reused the existing pin, no request
     removed: tuple[str, ...]  # dropped: no longer in the manifest
     details: Mapping[str, Resolved] = field(default_factory=dict)  # of each resolved model
+    # (name, canonical id) of models whose repo the source now calls by another id (renamed);
+    # the lock keeps the manifest's id, so it stays fresh.
+    renamed: tuple[tuple[str, str], ...] = ()
 
 
 def lock_project(
@@ -79,6 +84,7 @@ def lock_project(
     resolved: list[str] = []
     kept: list[str] = []
     details: dict[str, Resolved] = {}
+    renamed: list[tuple[str, str]] = []
     for spec in manifest.models:
         existing = old.get(spec.name)
         wants_upgrade = (upgrade or spec.name in upgrade_models) and not spec.pins_commit
@@ -86,13 +92,15 @@ def lock_project(
             models.append(existing)
             kept.append(spec.name)
             continue
-        details[spec.name] = resolve(spec, source_for(spec.source), read)
-        models.append(details[spec.name].model)
+        found = details[spec.name] = resolve(spec, source_for(spec.source), read)
+        models.append(found.model)
         resolved.append(spec.name)
+        if found.canonical is not None:
+            renamed.append((spec.name, found.canonical))
     wanted = {spec.name for spec in manifest.models}
     removed = tuple(sorted(name for name in old if name not in wanted))
     lock = Lock(models=tuple(models))
-    return LockOutcome(lock, tuple(resolved), tuple(kept), removed, details)
+    return LockOutcome(lock, tuple(resolved), tuple(kept), removed, details, tuple(renamed))
 
 
 def resolve_model(spec: ModelSpec, source: Source, read: ReadFile = _no_reader) -> LockedModel:
@@ -104,10 +112,11 @@ def resolve(spec: ModelSpec, source: Source, read: ReadFile = _no_reader) -> Res
     """:func:`resolve_model`, with what ``weights`` left out."""
     ref = RepoRef(spec.repo, spec.repo_type)
     # A commit is pinned as is; asking the source still proves it exists in this repo.
-    commit = source.resolve(ref, spec.revision).commit
+    found = source.resolve(ref, spec.revision)
+    commit = found.commit
     remote = source.list_files(ref, commit)
     _check_listing(remote, source, ref, commit)
-    return select_files(spec, commit, remote, read)
+    return replace(select_files(spec, commit, remote, read), canonical=found.canonical)
 
 
 def locked_model(

@@ -34,6 +34,9 @@ class ResolvedRevision:
 
     commit: Commit
     date: datetime | None = None
+    # The repo's id on the source now, when the source answered for another one (a renamed
+    # repo: the Hub redirects the old id to the new); None: the id asked for.
+    canonical: str | None = None
 
 
 @dataclass(frozen=True)

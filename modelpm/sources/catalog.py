@@ -1,7 +1,8 @@
 """Which sources exist, how each one's endpoint is configured, and opening one.
 
 Adding a source means one entry in :data:`modelpm.sources.endpoints.ENDPOINTS`, one branch in
-:func:`open_source`, and a module or folder beside :mod:`modelpm.sources.hf`.
+:func:`open_source`, and a folder beside :mod:`modelpm.sources.hf` (as
+:mod:`modelpm.sources.modelscope`).
 Implementations are imported only when a source is opened: nothing on the
 no-op path loads a hub client.
 """
@@ -40,6 +41,19 @@ def open_source(
             raise offline_error()
         retry = API_RETRIES if retry_delay is None else replace(API_RETRIES, backoff=retry_delay)
         return HfSource(endpoint, find_token(), retry=retry, timeout=timeout or 30.0)
+    if kind == "modelscope":
+        from modelpm.sources.modelscope import api, errors, source, token
+
+        if offline:
+            raise errors.offline_error()
+        retry = (
+            api.API_RETRIES
+            if retry_delay is None
+            else replace(api.API_RETRIES, backoff=retry_delay)
+        )
+        return source.ModelScopeSource(
+            endpoint, token.find_token(), retry=retry, timeout=timeout or 30.0
+        )
     raise AssertionError(f"unknown source {kind!r}")  # pragma: no cover - Literal is closed
 
 
@@ -61,4 +75,5 @@ def open_publisher(kind: SourceKind, endpoint: str, *, offline: bool = False) ->
                 hint="set HF_TOKEN to a token with write access (or run `hf auth login`)",
             )
         return HfPublisher(endpoint, token)
-    raise AssertionError(f"unknown source {kind!r}")  # pragma: no cover - Literal is closed
+    # Only the Hub takes pushes; publishing names it, never a manifest's source.
+    raise AssertionError(f"no publisher for {kind!r}")  # pragma: no cover

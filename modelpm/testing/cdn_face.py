@@ -4,10 +4,13 @@
     PUT /lfs-upload/{sha256}[?part=N]&expires=…&sig=…       an upload (testing.lfs_store)
     a bad signature, a past ``expires`` or an expire_cdn fault  403 "Request has expired"
     an object no commit holds, any other route                  404 NoSuchKey
+    in Xet-bridge mode, a GET without Range for a body over the threshold   400
 
 Like S3 behind CloudFront, it knows nothing of repos, tokens or ``X-Error-Code``:
-it serves bytes by content hash to whoever holds a valid link. Invariant: a link is
-honoured only if the hub signed it and it has not expired; the face reads the hub
+it serves bytes by content hash to whoever holds a valid link. Two instances run: the
+Hub's (origin ``cdn``) and ModelScope's storage (origin ``ms-cdn``, which also sends the
+object's sha256 as ``X-Linked-ETag``, as OSS does for the official client). Invariant: a
+link is honoured only if the hub signed it and it has not expired; the face reads the hub
 only through :class:`CdnView`.
 """
 
@@ -24,6 +27,11 @@ from modelpm.testing.repo import RepoFile
 class CdnView(Protocol):
     """What the CDN's face reads from the test hub (``TestHub`` provides it)."""
 
+    @property
+    def bridge_threshold(self) -> int | None:
+        """Xet-bridge mode: bodies above this need a Range (None: the mode is off)."""
+        ...
+
     def check_signature(self, sha256: str, expires: str, signature: str) -> bool: ...
 
     def lfs_object(self, sha256: str) -> RepoFile | None: ...
@@ -33,10 +41,13 @@ class CdnView(Protocol):
 
 
 class CdnFace:
-    origin = "cdn"
-
-    def __init__(self, hub: CdnView) -> None:
+    def __init__(
+        self, hub: CdnView, origin: str = "cdn", *, linked_etag: bool = False, bridge: bool = True
+    ) -> None:
         self.hub = hub
+        self.origin = origin
+        self.linked_etag = linked_etag
+        self.bridge = bridge  # the Hub's CDN may play the Xet bridge; ModelScope's never does
 
     def answer(self, request: Handler, segments: list[str]) -> None:
         if len(segments) == 2 and segments[0] == "lfs-upload" and request.method == "PUT":
@@ -57,4 +68,14 @@ class CdnFace:
         item = self.hub.lfs_object(sha256)
         if item is None:
             raise ErrorAnswer(404, None, "NoSuchKey")
-        request.send_file(item.source, item.size, {"ETag": f'"{sha256}"'})
+        threshold = self.hub.bridge_threshold if self.bridge else None
+        too_large = threshold is not None and item.size > threshold
+        if too_large and request.method == "GET" and not request.headers.get("range"):
+            request.send_bytes(
+                400, b"Range header required for large objects", {"Content-Type": "text/plain"}
+            )
+            return
+        headers = {"ETag": f'"{sha256}"'}
+        if self.linked_etag:
+            headers["X-Linked-ETag"] = f'"{sha256}"'
+        request.send_file(item.source, item.size, headers)

@@ -1,7 +1,8 @@
 """Switchable faults of the test hub, and the record of every request it answered.
 
 A :class:`Fault` applies to the next ``times`` requests that match its
-origin, method and path substring (``times=None``: until cleared). Matching
+origin, method and a substring of the decoded path and query (``times=None``:
+until cleared). Matching
 takes a fault's turn atomically, so concurrent connections never both get a
 fault meant for one.
 
@@ -32,12 +33,14 @@ FaultKind = Literal[
     "corrupt_upload",
 ]
 BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate", "drip")
+# "hub" and "cdn": the Hub and its CDN; "modelscope" and "ms-cdn": ModelScope and its own.
+FaultOrigin = Literal["hub", "cdn", "modelscope", "ms-cdn", "any"]
 
 
 @dataclass
 class Fault:
     kind: FaultKind
-    origin: Literal["hub", "cdn", "any"] = "any"
+    origin: FaultOrigin = "any"
     path_contains: str | None = None
     method: str | None = None
     times: int | None = 1
@@ -51,6 +54,7 @@ class Fault:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     endless: bool = False
+    skip: int = 0  # matching requests let through untouched before the fault starts
 
     def matches(self, origin: str, method: str, path: str) -> bool:
         return (
@@ -119,6 +123,9 @@ class FaultBoard:
                 if fault.matches(origin, method, path) and all(
                     other.kind != fault.kind for other in taken
                 ):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                     taken.append(fault)

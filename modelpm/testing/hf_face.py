@@ -16,6 +16,7 @@ Who may read what, checked in this order, as the Hub answers (shared/hub-protoco
     unknown revision                    404 RevisionNotFound
     gated file the token cannot read    401 GatedRepo anonymously, 403 with a token
     missing file                        404 EntryNotFound, with X-Repo-Commit
+    a renamed repo's old id             307 to the same path under the new id (relative)
 
 Invariants: every 4xx the client must type carries ``X-Error-Code`` (against
 ``http://`` a 401 without one is never a RepositoryNotFoundError); the face reads
@@ -57,6 +58,10 @@ class HubView(hf_upload.UploadView, Protocol):
 
     def find_repo(self, repo_id: str, repo_type: str) -> HubRepo | None: ...
 
+    def renamed_to(self, repo_id: str, repo_type: str) -> str | None:
+        """The new id of a renamed repo (None: not renamed)."""
+        ...
+
     def token_can_read(self, token: str | None, repo: HubRepo) -> bool: ...
 
     def cdn_url(self, sha256: str) -> str: ...
@@ -71,7 +76,16 @@ class HfFace:
         self.hub = hub
 
     def answer(self, request: Handler, segments: list[str]) -> None:
-        _Call(self.hub, request, _token(self.hub, request)).route(segments)
+        try:
+            _Call(self.hub, request, _token(self.hub, request)).route(segments)
+        except _Moved as moved:
+            request.send_bytes(307, b"", {"Location": moved.location})
+
+
+class _Moved(Exception):
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
 
 
 def _token(hub: HubView, request: Handler) -> str | None:
@@ -122,6 +136,14 @@ class _Call:
 
     def _repo(self, repo_type: str, segments: list[str]) -> tuple[HubRepo, list[str]]:
         """The repo named by the first one or two segments, and the segments after it."""
+        for width in (2, 1):
+            old = "/".join(segments[:width])
+            new = self.hub.renamed_to(old, repo_type)
+            if new is not None and len(segments) >= width:
+                path = self.request.raw_path
+                cut = path.index(f"/{quote(old)}") + 1
+                moved = path[:cut] + quote(new) + path[cut + len(quote(old)) :]
+                raise _Moved(moved + (f"?{self.request.query}" if self.request.query else ""))
         for width in (2, 1):
             repo = self.hub.find_repo("/".join(segments[:width]), repo_type)
             if repo is not None and len(segments) >= width:

@@ -1,7 +1,7 @@
 """HTTP plumbing of the test hub: one loopback server per origin, each speaking one face.
 
-A *face* is what an origin speaks: the Hub's API and ``/resolve`` (``hf_face``), the
-CDN (``cdn_face``); a ModelScope face will be one more. A face is an object with an
+A *face* is what an origin speaks: the Hub's API and ``/resolve`` (``hf_face``), a CDN
+(``cdn_face``), ModelScope's ``/api/v1`` (``ms_face``). A face is an object with an
 ``origin`` name and ``answer(request, segments)``; it routes and answers through the
 :class:`Handler` methods below, reads the faults already taken for the request
 (``request.faults``), and never touches sockets, the fault board or the log itself.
@@ -154,7 +154,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         face = self.server.face
         segments = [unquote(part) for part in self.raw_path.split("/")[1:]]
-        self.faults = self.server.board.take(face.origin, method, "/" + "/".join(segments))
+        # A fault's path_contains sees the decoded path and query (ModelScope names the file
+        # in its query: …/repo?Revision=master&FilePath=model.safetensors).
+        target = "/" + "/".join(segments) + (f"?{unquote(self.query)}" if self.query else "")
+        self.faults = self.server.board.take(face.origin, method, target)
         cut = next((f for f in self.faults if f.kind in ("drop", "reset")), None)
         self.body = self._read_body(cut if method == "PUT" else None)
         if cut is not None and method == "PUT":
@@ -233,9 +236,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.method != "HEAD" and body:
+        if self.method == "HEAD" or not body:
+            return
+        drip = next((f for f in self.faults if f.kind == "drip"), None)
+        if drip is None:
             self._count(len(body))
             self.wfile.write(body)
+            return
+        for index in range(len(body)):  # an API answer too may come one byte at a time
+            self._count(1)
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            time.sleep(drip.seconds)
 
     def send_json(
         self, payload: Any, status: int = 200, headers: dict[str, str] | None = None
@@ -277,9 +289,12 @@ class Handler(BaseHTTPRequestHandler):
         headers["X-Error-Message"] = error.message
         self.send_json({"error": error.message}, error.status, headers)
 
-    def send_file(self, source: Path, size: int, headers: dict[str, str]) -> None:
-        """``size`` bytes of ``source``, honouring ``Range`` (206) and the body faults."""
-        ignore = any(f.kind == "ignore_range" for f in self.faults)
+    def send_file(
+        self, source: Path, size: int, headers: dict[str, str], *, ranges: bool = True
+    ) -> None:
+        """``size`` bytes of ``source``, honouring ``Range`` (206; unless ``ranges`` is False,
+        as ModelScope's API serves git files) and the body faults."""
+        ignore = not ranges or any(f.kind == "ignore_range" for f in self.faults)
         try:
             span = parse_range(None if ignore else self.headers.get("range"), size)
         except Unsatisfiable:

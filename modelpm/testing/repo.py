@@ -66,7 +66,9 @@ _hash_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class RepoFile:
-    """A file of a commit: ``git_sha1`` is the tree ``oid`` (of the pointer, for LFS files)."""
+    """A file of a commit: ``git_sha1`` is the tree ``oid`` (of the pointer, for LFS files),
+    ``sha256`` the LFS oid (None for git files), ``content_sha256`` the sha256 of the bytes
+    whatever the storage (what ModelScope lists for every file)."""
 
     path: str
     size: int
@@ -74,6 +76,7 @@ class RepoFile:
     sha256: str | None
     lfs: bool
     source: Path
+    content_sha256: str = ""
 
     @property
     def pointer_size(self) -> int:
@@ -134,6 +137,7 @@ class HubRepo:
     gated: bool = False
     private: bool = False
     on_commit: Callable[[Iterable[RepoFile]], None] | None = None
+    default_branch: str = "main"  # "master" on ModelScope
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
@@ -148,7 +152,7 @@ class HubRepo:
         self,
         files: Mapping[str, bytes | Path],
         *,
-        branch: str = "main",
+        branch: str | None = None,
         message: str = "update",
         delete: Iterable[str] = (),
         replace: bool = False,
@@ -156,11 +160,13 @@ class HubRepo:
         date: datetime | None = None,
         expected_parent: str | None = None,
     ) -> str:
-        """Add or update ``files`` on ``branch`` (``replace``: exactly these); return the sha.
+        """Add or update ``files`` on ``branch`` (default: the default branch; ``replace``:
+        exactly these); return the sha.
 
         ``expected_parent``: the commit the caller saw at the head of ``branch`` (a
         40-hex id or a prefix of one); raises :class:`StaleParent` if the head moved.
         """
+        branch = branch or self.default_branch
         with self.lock:
             parent = self.branches.get(branch)
             if expected_parent is not None and not (
@@ -190,7 +196,7 @@ class HubRepo:
         self,
         folder: Path,
         *,
-        branch: str = "main",
+        branch: str | None = None,
         message: str = "upload folder",
         lfs: Iterable[str] | None = None,
     ) -> str:
@@ -219,12 +225,13 @@ class HubRepo:
             size = source.stat().st_size
         is_lfs = path in lfs_paths if lfs_paths is not None else is_lfs_by_default(path, size)
         if is_lfs:
-            return RepoFile(path, size, blob_id(lfs_pointer(sha256, size)), sha256, True, source)
-        return RepoFile(path, size, git_sha1, None, False, source)
+            pointer = blob_id(lfs_pointer(sha256, size))
+            return RepoFile(path, size, pointer, sha256, True, source, sha256)
+        return RepoFile(path, size, git_sha1, None, False, source, sha256)
 
-    def create_branch(self, name: str, from_rev: str = "main") -> str:
+    def create_branch(self, name: str, from_rev: str | None = None) -> str:
         with self.lock:
-            sha = self.resolve(from_rev)
+            sha = self.resolve(from_rev or self.default_branch)
             self.branches[name] = sha
             return sha
 
@@ -235,9 +242,26 @@ class HubRepo:
         with self.lock:
             del self.branches[name]
 
-    def create_tag(self, name: str, rev: str = "main") -> str:
+    def squash(self, branch: str | None = None, message: str = "squashed") -> str:
+        """Rewrite ``branch`` as one commit without a parent holding its files, as a
+        super-squash or a force-push does: every commit it had is gone, with the tags on
+        them. Return the new sha."""
+        branch = branch or self.default_branch
         with self.lock:
-            sha = self.resolve(rev)
+            head = self.commits[self.branches[branch]]
+            gone = {commit.sha for commit in self.history(head.sha)}
+            when = self.clock.tick()
+            sha = commit_id(head.trees[""], None, message, when)
+            self.commits[sha] = Commit(sha, None, message, when, head.files, head.trees)
+            for old in gone:
+                del self.commits[old]
+            self.branches[branch] = sha
+            self.tags = {name: rev for name, rev in self.tags.items() if rev not in gone}
+            return sha
+
+    def create_tag(self, name: str, rev: str | None = None) -> str:
+        with self.lock:
+            sha = self.resolve(rev or self.default_branch)
             self.tags[name] = sha
             return sha
 
@@ -254,11 +278,11 @@ class HubRepo:
                 return rev
         raise KeyError(rev)
 
-    def files(self, rev: str = "main") -> dict[str, RepoFile]:
-        return dict(self.commits[self.resolve(rev)].files)
+    def files(self, rev: str | None = None) -> dict[str, RepoFile]:
+        return dict(self.commits[self.resolve(rev or self.default_branch)].files)
 
-    def commit_date(self, rev: str = "main") -> datetime:
-        return self.commits[self.resolve(rev)].date
+    def commit_date(self, rev: str | None = None) -> datetime:
+        return self.commits[self.resolve(rev or self.default_branch)].date
 
     def history(self, rev: str) -> list[Commit]:
         """Commits reachable from ``rev``, newest first."""

@@ -15,22 +15,20 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 from modelpm.errors import Interrupted, NetworkError
 from modelpm.fs.errors import storage_errors
-from modelpm.progress import Reporter
 from modelpm.store.local import Store
 from modelpm.transfer.hashfront import HashFront
-from modelpm.transfer.options import TransferOptions
-from modelpm.transfer.origin import Origin, Wanted
+from modelpm.transfer.link import Link
+from modelpm.transfer.origin import Wanted
 from modelpm.transfer.partial import PartialFile
 from modelpm.transfer.ranges import Ranges, chunk_gaps
 from modelpm.transfer.records import RecordWriter, load_ranges, ranges_text
 from modelpm.transfer.request import RetryLater, open_accepted
-from modelpm.transfer.retry import Budget, Clock, HighWater, RetryPolicy, wait
+from modelpm.transfer.retry import Budget, HighWater, wait
 from modelpm.transfer.segments import Segment, steal, steal_candidate
-from modelpm.transfer.transport import Reply, Transport, TransportError
+from modelpm.transfer.transport import Reply, TransportError
 from modelpm.transfer.watchdog import ReadSize, Watchdog
 from modelpm.transfer.writebehind import WriteBehind
 
@@ -41,24 +39,6 @@ class RangeIgnored(Exception):
 
 class _Stop(Exception):
     """Another connection of the same file failed; this one quits quietly."""
-
-
-@dataclass(frozen=True)
-class Link:
-    """What an attempt borrows from the engine: where to ask, how, and whom to tell."""
-
-    origin: Origin
-    transport: Transport
-    options: TransferOptions
-    reporter: Reporter
-    clock: Clock
-    spare_connections: threading.BoundedSemaphore
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The origin's own retry policy if it has one (a remote store falls back fast)."""
-        policy = getattr(self.origin, "retry_policy", None)
-        return policy if isinstance(policy, RetryPolicy) else self.options.retry
 
 
 class Attempt:
@@ -319,7 +299,10 @@ class Attempt:
     def _open(self, segment: Segment) -> Reply:
         """An accepted reply for ``segment``, its body unread."""
         byte_range = None
-        if self.ranged and (segment.pos > 0 or segment.end < self.size):
+        # A large file always asks for a range, even whole on one connection: the Hub's Xet
+        # bridge refuses a large body without one (400 above 50 GB).
+        large = self.size >= self.options.split_size
+        if self.ranged and (segment.pos > 0 or segment.end < self.size or large):
             byte_range = (segment.pos, segment.end - 1)
         reply, url = open_accepted(
             self.link.origin,
@@ -389,6 +372,7 @@ class Attempt:
                 self.cond.notify_all()
             self.watchdog.delivered(id(segment), count)
             budget.progress(self.mark.extend(written))
+            self.link.served(count)
             self.link.reporter.advance(self.wanted.label, count)
             self.records.record()
         if segment.pos < segment.end:

@@ -7,11 +7,15 @@ digest must equal the locked one: a mismatch starts the file over once, then
 that origin is given up with an :class:`~modelpm.errors.IntegrityError`.
 Partial bytes survive a failed origin (every byte is verified at the end,
 whoever sent it), so the next origin or run resumes them. Only a match is
-committed to the store. It does not decide what to fetch or where files go.
+committed to the store. It counts the bytes each origin sent (:attr:`Downloader.served`,
+by origin name) and keeps a warning for every origin whose bytes were refused while
+another one served the file (:attr:`Downloader.warnings`). It does not decide what
+to fetch or where files go.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -21,7 +25,8 @@ from modelpm.errors import HubError, IntegrityError, ModelpmError
 from modelpm.hashing import hash_fd
 from modelpm.progress import NullReporter, Reporter
 from modelpm.store.local import Store
-from modelpm.transfer.attempt import Attempt, Link, RangeIgnored
+from modelpm.transfer.attempt import Attempt, RangeIgnored
+from modelpm.transfer.link import Link
 from modelpm.transfer.options import TransferOptions
 from modelpm.transfer.origin import Origin, Wanted
 from modelpm.transfer.records import recorded_bytes
@@ -58,6 +63,9 @@ class Downloader:
         # A large file's first connection is its own; the others are borrowed from here one
         # piece at a time, so when one large file finishes, its connections go to the rest.
         self.spare_connections = threading.BoundedSemaphore(max(0, self.options.connections - 1))
+        self.served: dict[str, int] = {}  # bytes received, by origin name
+        self.warnings: list[str] = []  # origins that served other bytes than the lock
+        self._tally_lock = threading.Lock()
 
     def __call__(self, wanted: Wanted, cancel: threading.Event) -> None:
         self.fetch(wanted, cancel)
@@ -88,12 +96,26 @@ class Downloader:
                             f"{wanted.label}: {origin.name} failed ({error.message}); "
                             f"trying {origins[index + 1].name}"
                         )
+                        if isinstance(error, IntegrityError) and not callable(rejected):
+                            # (an origin that hears of it names the rejection itself)
+                            self._warn(
+                                f"{origin.name} served other bytes than the lock pins for "
+                                f"{wanted.label}; they were discarded"
+                            )
                     continue
                 self.reporter.file_done(wanted.label)
                 return path
             if first_error is None:
                 raise HubError(f"{wanted.label}: no origin to fetch it from")
             raise first_error
+
+    def _tally(self, name: str, count: int) -> None:
+        with self._tally_lock:
+            self.served[name] = self.served.get(name, 0) + count
+
+    def _warn(self, text: str) -> None:
+        with self._tally_lock:
+            self.warnings.append(text)
 
     def _fetch_from(self, origin: Origin, wanted: Wanted, cancel: threading.Event) -> Path:
         link = Link(
@@ -103,6 +125,7 @@ class Downloader:
             self.reporter,
             self.clock,
             self.spare_connections,
+            functools.partial(self._tally, origin.name),
         )
         digest = wanted.digest
         ranged = True

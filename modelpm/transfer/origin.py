@@ -59,6 +59,10 @@ class Wanted(Protocol):
     def source(self) -> SourceKind:
         """Which source listed it (for choosing origins; the engine itself ignores it)."""
 
+    @property
+    def model(self) -> str:
+        """Which manifest entry it belongs to (for choosing origins: its mirrors)."""
+
 
 class ReplyHead(Protocol):
     """What :meth:`Origin.judge` may look at: the status line, headers, a little body."""
@@ -107,7 +111,8 @@ class Origin(Protocol):
 
     @property
     def name(self) -> str:
-        """Shown in messages: the endpoint, the bucket."""
+        """Shown in messages and the summary's bytes per origin: the endpoint, the bucket,
+        ``source:repo``."""
 
     def locate(self, wanted: Wanted) -> str:
         """The URL to ask first for ``wanted``'s bytes."""

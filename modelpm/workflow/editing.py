@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelpm.config import Overrides
-from modelpm.errors import ManifestError
+from modelpm.errors import ManifestError, UsageError
 from modelpm.lockfile.model import LockedModel
 from modelpm.manifest.edit import add_model, init_manifest, remove_model, render_table
 from modelpm.manifest.model import MANIFEST_NAME
+from modelpm.manifest.reference import Reference, parse_reference
 from modelpm.place.apply import apply_sync
 from modelpm.place.report import SyncReport
 from modelpm.plan.planner import plan_sync
@@ -27,7 +28,7 @@ from modelpm.project.session import PathLike, project_session
 from modelpm.resolve.resolver import Resolved, lock_project
 from modelpm.sources.base import Source
 from modelpm.transfer.transport import Transport
-from modelpm.values import SourceKind
+from modelpm.values import SOURCE_KINDS, SourceKind, is_source_kind
 from modelpm.workflow.auditing import record_hub_scans
 from modelpm.workflow.fetching import StoreReader
 from modelpm.workflow.results import SyncResult
@@ -47,6 +48,7 @@ class AddResult:
     dest: str
     sync: SyncResult | None
     resolved: Resolved | None = None  # what `weights` left out, and notes
+    renamed_from: str | None = None  # the id typed, when the source now calls it otherwise
 
 
 def add(
@@ -57,7 +59,9 @@ def add(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     dest: str | None = None,
-    repo_type: str = "model",  # a RepoType; anything else is refused with the manifest's error
+    repo_type: str | None = None,  # a RepoType (default: the URL's, else "model"); anything
+    # else is refused with the manifest's error
+    source: str | None = None,  # a SourceKind (default: the URL's, else [settings] source)
     weights: str | None = None,
     variant: str | None = None,
     sync_now: bool = True,
@@ -67,8 +71,16 @@ def add(
     jobs: int | None = None,
     reporter: Reporter | None = None,
 ) -> AddResult:
-    """Add a model to models.toml, lock it and (unless ``sync_now=False``) sync it."""
+    """Add a model to models.toml, lock it and (unless ``sync_now=False``) sync it.
+
+    ``repo`` is a repo id or a pasted repo URL (:mod:`modelpm.manifest.reference`).
+    """
+    ref = parse_reference(repo)
     with project_session(project, Overrides(jobs=jobs), sources) as session:
+        kind = _chosen_source(ref, source, session.manifest.settings.source)
+        repo_type = _agreed("repo type", ref.repo_type, repo_type) or "model"
+        revision = _agreed("revision", ref.revision, revision)
+        repo = ref.repo
         name = name or repo.rstrip("/").split("/")[-1]
         if any(spec.name == name for spec in session.manifest.models):
             raise ManifestError(
@@ -76,20 +88,29 @@ def add(
                 hint="choose another name with --name",
             )
         text = session.project.manifest_path.read_text(encoding="utf-8")
-        table = render_table(
-            name,
-            repo,
-            revision=revision,
-            include=include,
-            exclude=exclude,
-            dest=dest,
-            repo_type=repo_type,
-            weights=weights,
-            variant=variant,
-        )
-        new_text, new_manifest = add_model(session.manifest, text, table)
+
+        def table_for(repo_id: str) -> str:
+            return render_table(
+                name,
+                repo_id,
+                revision=revision,
+                include=include,
+                exclude=exclude,
+                dest=dest,
+                repo_type=repo_type,
+                weights=weights,
+                variant=variant,
+                source=kind,
+                default_source=session.manifest.settings.source,
+            )
+
+        new_text, new_manifest = add_model(session.manifest, text, table_for(repo))
         with StoreReader(session, transport) as reader:
             outcome = lock_project(new_manifest, session.lock, session.source, read=reader)
+            canonical = dict(outcome.renamed).get(name)
+            if canonical is not None:  # renamed on the source: the table names it as it is now
+                new_text, new_manifest = add_model(session.manifest, text, table_for(canonical))
+                outcome = lock_project(new_manifest, session.lock, session.source, read=reader)
         # Only now that the source answered do the files change: manifest first, then lock.
         session.write_manifest(new_text, new_manifest)
         session.write_lock(outcome.lock)
@@ -99,7 +120,29 @@ def add(
         synced = None
         if sync_now:
             synced = sync_in_session(session, [name], reporter=reporter, transport=transport)
-        return AddResult(model, new_manifest.model(name).dest, synced, outcome.details.get(name))
+        renamed_from = repo if canonical is not None else None
+        return AddResult(
+            model, new_manifest.model(name).dest, synced, outcome.details.get(name), renamed_from
+        )
+
+
+def _chosen_source(ref: Reference, given: str | None, default: SourceKind) -> SourceKind:
+    if given is not None and not is_source_kind(given):
+        raise UsageError(
+            f"--source {given!r} is not a source", hint=f"sources are {', '.join(SOURCE_KINDS)}"
+        )
+    chosen = _agreed("source", ref.source, given)
+    return chosen if is_source_kind(chosen) else default
+
+
+def _agreed(what: str, from_url: str | None, given: str | None) -> str | None:
+    """The value the URL names or the option gives; they must not contradict each other."""
+    if from_url is not None and given is not None and from_url != given:
+        raise UsageError(
+            f"the URL names {what} {from_url!r}, and the option says {given!r}",
+            hint="drop the option, or give the repo id instead of the URL",
+        )
+    return given if given is not None else from_url
 
 
 @dataclass(frozen=True)

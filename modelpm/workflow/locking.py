@@ -125,6 +125,7 @@ def relock(
         stale,
         outcome.details,
         dry_run=dry_run,
+        renamed=outcome.renamed,
     )
 
 

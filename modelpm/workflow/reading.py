@@ -9,10 +9,11 @@ each model's source where its branch or tag points now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from modelpm.config import Overrides
-from modelpm.errors import LockfileError, NotSyncedError, StaleLockError
+from modelpm.errors import LockfileError, NotSyncedError, RevisionNotFoundError, StaleLockError
 from modelpm.lockfile.model import Lock, LockedModel
 from modelpm.manifest.model import ModelSpec
 from modelpm.plan.planner import plan_sync
@@ -139,7 +140,12 @@ def outdated(
         source = view.source(model.source)
         ref = RepoRef(model.repo, model.repo_type)
         now = source.resolve(ref, model.revision)
-        then = now if now.commit == model.commit else source.resolve(ref, model.commit)
+        then, on_source = now, True
+        if now.commit != model.commit:
+            try:
+                then = source.resolve(ref, model.commit)
+            except RevisionNotFoundError:  # history rewritten: a super-squash, a force-push
+                then, on_source = replace(now, date=None), False
         rows.append(
             OutdatedRow(
                 model.name,
@@ -149,6 +155,7 @@ def outdated(
                 now.commit,
                 then.date.isoformat() if then.date else None,
                 now.date.isoformat() if now.date else None,
+                on_source,
             )
         )
     return rows

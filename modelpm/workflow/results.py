@@ -30,6 +30,7 @@ class LockResult:
     staleness: Staleness
     details: Mapping[str, Resolved] = field(default_factory=dict)  # per resolved model
     dry_run: bool = False  # resolved to show the plan; nothing was written
+    renamed: tuple[tuple[str, str], ...] = ()  # (name, the repo's new id): a renamed repo
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class OutdatedRow:
     current_commit: str
     locked_date: str | None
     current_date: str | None
+    # False when the locked commit is no longer on the source (history rewritten): sync
+    # still works from the store or a mirror; `lock --upgrade-model` moves the pin.
+    locked_commit_on_source: bool = True
 
     @property
     def outdated(self) -> bool:

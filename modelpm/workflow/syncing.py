@@ -157,6 +157,10 @@ def sync_in_session(
             reporter=reporter,
             link=config.link,
         )
+        if engine is not None:
+            # Which origin sent what; mirrors that could not be listed; bytes refused.
+            report.served.update(engine.served)
+            report.notes.extend([*session.mirrors.problems, *engine.warnings])
     after_sync(session, plan, report, reporter)
     return SyncResult(lock_result, plan, report)
 

@@ -209,6 +209,16 @@ def hub_error(
     return error
 
 
+def vanished(endpoint: str, ref: RepoRef, commit: str) -> RevisionNotFoundError:
+    """The locked commit is gone from the repo (a super-squash, a force-push)."""
+    return RevisionNotFoundError(
+        f"the locked commit {commit[:12]} of {ref} is no longer on {endpoint} (its history "
+        "was rewritten)",
+        hint="add a mirror that has the files, or run `modelpm lock --upgrade-model <name>` to "
+        "pin what the revision points to now",
+    )
+
+
 def network_error(endpoint: str, exc: BaseException) -> NetworkError:
     reason = type(exc).__name__
     text = clean(str(exc), limit=200)

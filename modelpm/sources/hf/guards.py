@@ -11,7 +11,8 @@ Two event hooks on its shared HTTP client bound every request modelpm makes:
               is refused, and so is a listing of more than MAX_PAGES pages
     response  any ``Content-Encoding`` but identity is refused; the body is read
               through a counter that refuses more than MAX_BODY bytes or a body
-              still arriving after BODY_DEADLINE seconds
+              still arriving after BODY_DEADLINE seconds; a ``Retry-After`` (or
+              ``RateLimit``) that asks for a longer wait than the call has left is cut
 
 A refusal raises :class:`AnswerRefused`, which :mod:`.errors` turns into one line.
 The hooks touch only requests made inside :func:`bounded` (modelpm's own calls);
@@ -102,8 +103,11 @@ class Guards:
         call = self._call()
         if call is None:
             return
-        if response.request.method == "GET" and "/tree/" in response.request.url.path:
+        is_page = response.request.method == "GET" and "/tree/" in response.request.url.path
+        if is_page and response.status_code < 300:  # a page answered; a 429 is asked again
             call.pages.add(str(response.request.url))
+        if response.status_code == 429 or response.status_code >= 500:
+            _cap_waits(response, call)
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
             raise AnswerRefused(f"sent a {encoding}-compressed answer when asked for none")
@@ -122,6 +126,20 @@ class Guards:
             hooks["request"] = [*hooks["request"], self.on_request]
             hooks["response"] = [*hooks["response"], self.on_response]
             session.event_hooks = hooks
+
+
+def _cap_waits(response: httpx2.Response, call: _Call) -> None:
+    """huggingface_hub sleeps as long as an answer's ``Retry-After`` or ``RateLimit`` asks
+    (99999 s, say) before it retries: no wait may outlast what is left of the call."""
+    from modelpm.transfer.origin import retry_after
+
+    left = max(0, int(call.deadline - time.monotonic()))
+    for name in ("ratelimit", "ratelimit-policy"):
+        if name in response.headers:
+            del response.headers[name]
+    if "retry-after" in response.headers:
+        asked = retry_after(response.headers) or 0.0
+        response.headers["retry-after"] = str(min(int(asked), left))
 
 
 def _bounded_stream(inner: httpx2.SyncByteStream) -> httpx2.SyncByteStream:

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from modelpm.errors import HubError, ModelpmError, NetworkError
 from modelpm.redact import clean
 from modelpm.sources.base import HubScan, RemoteFile, ResolvedRevision
-from modelpm.sources.hf.errors import hub_error, network_error, translate_errors
+from modelpm.sources.hf.errors import hub_error, network_error, translate_errors, vanished
 from modelpm.sources.hf.guards import GUARDS
 from modelpm.sources.hf.listing import hub_scans, remote_files
 from modelpm.sources.hf.token import TOKEN_GUARD
@@ -92,7 +92,12 @@ class HfSource:
                 hint=_NOT_A_HUB,
             )
         modified = getattr(info, "last_modified", None)
-        return ResolvedRevision(commit, modified if isinstance(modified, datetime) else None)
+        # A renamed repo answers (after the Hub's 307) under its new id.
+        found = getattr(info, "id", None)
+        canonical = found if isinstance(found, str) and found != ref.repo else None
+        return ResolvedRevision(
+            commit, modified if isinstance(modified, datetime) else None, canonical
+        )
 
     def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]:
         entries = self._retrying(
@@ -163,6 +168,8 @@ class HfSource:
         if status in (403, 410) and not same_origin(url, self.endpoint):
             # A signed CDN link that expired: ask /resolve for a fresh one.
             return Relocate(f"the download link expired (HTTP {status})")
+        if reply.headers.get("x-error-code") == "RevisionNotFound":
+            return Fail(vanished(self.endpoint, wanted.repo, wanted.commit))
         detail = reply.headers.get("x-error-message") or reply.read_text(300)
         detail = clean(detail, secrets=(self._token or "",))
         return Fail(
