@@ -84,24 +84,30 @@ def run(
     return Run(elapsed, usage.ru_maxrss / 1024, stats["request_count"], stats["bytes_sent"])
 
 
+def client_env(work: Path, endpoint: str) -> dict[str, str]:
+    """The environment every contender runs in: the test hub, no token, caches in ``work``."""
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": endpoint,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_HOME": str(work / "hf-home"),
+    }
+    env.pop("HF_TOKEN", None)
+    # Both contenders run from compiled bytecode, as an installed package does (pip
+    # compiles at install time); a source checkout with this set would recompile
+    # modelpm on every run and time the compiler.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 class Bench:
     def __init__(self, work: Path, endpoint: str, hub: RemoteTestHub) -> None:
         self.work = work
         self.endpoint = endpoint
         self.hub = hub
-        self.env = {
-            **os.environ,
-            "HF_ENDPOINT": endpoint,
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_DISABLE_XET": "1",
-            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-            "HF_HOME": str(work / "hf-home"),
-        }
-        self.env.pop("HF_TOKEN", None)
-        # Both contenders run from compiled bytecode, as an installed package does (pip
-        # compiles at install time); a source checkout with this set would recompile
-        # modelpm on every run and time the compiler.
-        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env = client_env(work, endpoint)
 
     def fresh(self, name: str) -> Path:
         path = self.work / name

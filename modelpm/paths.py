@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MAX_PART_BYTES = 255
 MAX_PATH_BYTES = 4096
@@ -24,6 +24,12 @@ RESERVED_PARTS = frozenset({".git"})
 # '.' never first or last; at most 96 characters; an optional 'org/' prefix.
 _REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
 _REPO_ID = re.compile(rf"^(?:{_REPO_PART}/)?{_REPO_PART}$")
+# One scan each, in C: every path of a 50,000-file lock is checked on every no-op sync.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_PART = re.compile(r"(?:^|/)(?:\.{0,2})(?:/|$)")
+_RESERVED = re.compile(
+    "(?:^|/)(?:" + "|".join(map(re.escape, sorted(RESERVED_PARTS))) + ")(?:/|$)", re.IGNORECASE
+)
 
 
 def is_repo_id(value: str) -> bool:
@@ -35,25 +41,29 @@ def is_repo_id(value: str) -> bool:
 
 def check_repo_path(path: str) -> str:
     """Return ``path`` if it is safe to place under a destination; raise ValueError otherwise."""
-    shown = repr(path[:80] + ("…" if len(path) > 80 else ""))
     if not path:
         raise ValueError("empty file path")
-    if any(ord(char) < 32 or ord(char) == 127 for char in path):
-        raise ValueError(f"file path {shown} contains a control character")
+    if _CONTROL.search(path):
+        raise ValueError(f"file path {_shown(path)} contains a control character")
     if "\\" in path:
-        raise ValueError(f"file path {shown} contains a backslash")
+        raise ValueError(f"file path {_shown(path)} contains a backslash")
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        raise ValueError(f"file path {shown} is absolute")
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise ValueError(f"file path {shown} has an empty, '.' or '..' part")
-    if any(part.lower() in RESERVED_PARTS for part in parts):
-        raise ValueError(f"file path {shown} is inside a .git folder")
-    if len(path.encode()) > MAX_PATH_BYTES or any(
-        len(part.encode()) > MAX_PART_BYTES for part in parts
+        raise ValueError(f"file path {_shown(path)} is absolute")
+    if _BAD_PART.search(path):
+        raise ValueError(f"file path {_shown(path)} has an empty, '.' or '..' part")
+    if _RESERVED.search(path):  # in any case: '.GIT' is '.git' on a case-blind disk
+        raise ValueError(f"file path {_shown(path)} is inside a .git folder")
+    size = len(path.encode())
+    if size > MAX_PATH_BYTES or (
+        size > MAX_PART_BYTES
+        and any(len(part.encode()) > MAX_PART_BYTES for part in path.split("/"))
     ):
-        raise ValueError(f"file path {shown} is too long")
+        raise ValueError(f"file path {_shown(path)} is too long")
     return path
+
+
+def _shown(path: str) -> str:
+    return repr(path[:80] + ("…" if len(path) > 80 else ""))
 
 
 def check_size(size: object, path: str) -> int:
@@ -91,7 +101,9 @@ def check_tree(paths: Iterable[str]) -> None:
 
 def join_inside(root: Path, repo_path: str) -> Path:
     """``root / repo_path`` after checking ``repo_path``; the result is always inside ``root``."""
-    return root.joinpath(*PurePosixPath(check_repo_path(repo_path)).parts)
+    # A checked path is '/'-separated with no '.', '..' or empty part: exactly how a
+    # POSIX path parses it, so it is joined as it is.
+    return root / check_repo_path(repo_path)
 
 
 def outside_of(root: Path, path: Path) -> Path | None:

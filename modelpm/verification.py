@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelpm.concurrency import map_bounded
 from modelpm.hashing import hash_file
 from modelpm.lockfile.model import LockedFile, LockedModel
 from modelpm.paths import join_inside
@@ -57,11 +58,8 @@ def _file_state(root: Path, item: LockedFile) -> str:
 
 def check_model(model: LockedModel, root: Path, dest: str, jobs: int = 4) -> ModelCheck:
     """Hash every locked file of ``model`` under ``root/dest`` and list strangers."""
-    from concurrent.futures import ThreadPoolExecutor  # not needed on the no-op path
-
     folder = root / dest
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        states = list(pool.map(lambda item: _file_state(folder, item), model.files))
+    states = map_bounded(lambda item: _file_state(folder, item), model.files, jobs, name="verify")
     by_state: dict[str, list[str]] = {"ok": [], "missing": [], "modified": []}
     for item, state in zip(model.files, states, strict=True):
         by_state[state].append(item.path)

@@ -244,3 +244,15 @@ def run_as(uid: int, action: Callable[[], int]) -> int:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def bounded_lock_failure(ws: Workspace, seconds: float) -> str:
+    """``modelpm lock``, which must fail in one line (exit 1, no traceback) within
+    ``seconds``: how a hostile endpoint is shown to be bounded."""
+    began = time.monotonic()
+    result = ws.cli("lock")
+    assert time.monotonic() - began < seconds, "the call was bounded"
+    assert result.exit_code == 1, result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    return result.error

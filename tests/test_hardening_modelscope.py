@@ -6,11 +6,10 @@ filling memory."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, make_workspace
+from support import Workspace, bounded_lock_failure, make_workspace
 
 from modelpm.testing import Fault, TestHub
 
@@ -28,17 +27,6 @@ def ws(tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch) -> Workspa
     return workspace
 
 
-def failed_lock(ws: Workspace, seconds: float) -> str:
-    """``modelpm lock``, which must fail in one line within ``seconds``."""
-    began = time.monotonic()
-    result = ws.cli("lock")
-    assert time.monotonic() - began < seconds, "the call was bounded"
-    assert result.exit_code == 1, result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.stderr
-    return result.error
-
-
 def hostile(route: str, **answer: object) -> Fault:
     return Fault("answer", origin="modelscope", path_contains=route, times=None, **answer)  # type: ignore[arg-type]
 
@@ -47,7 +35,7 @@ def test_an_api_call_that_never_answers_is_cut_by_the_stall_timeout(
     ws: Workspace, hub: TestHub
 ) -> None:
     hub.add_fault(hostile("/commits", seconds=60))
-    assert "cannot reach" in failed_lock(ws, 20)
+    assert "cannot reach" in bounded_lock_failure(ws, 20)
 
 
 def test_an_answer_that_drips_is_cut_at_its_deadline(
@@ -55,7 +43,7 @@ def test_an_answer_that_drips_is_cut_at_its_deadline(
 ) -> None:
     monkeypatch.setattr("modelpm.sources.modelscope.api.BODY_DEADLINE", 1.0)
     hub.add_fault(Fault("drip", origin="modelscope", path_contains="/commits", seconds=0.2))
-    assert "an answer still arriving after 1 s" in failed_lock(ws, 20)
+    assert "an answer still arriving after 1 s" in bounded_lock_failure(ws, 20)
 
 
 def test_an_endless_body_is_refused_not_read_into_memory(
@@ -70,7 +58,7 @@ def test_an_endless_body_is_refused_not_read_into_memory(
         headers={"Content-Type": "application/json"},
     )
     hub.add_fault(fault)
-    assert "an answer of more than 2 MiB" in failed_lock(ws, 30)
+    assert "an answer of more than 2 MiB" in bounded_lock_failure(ws, 30)
 
 
 def test_dataset_pages_that_never_end_are_refused(ws: Workspace, hub: TestHub) -> None:
@@ -80,4 +68,4 @@ def test_dataset_pages_that_never_end_are_refused(ws: Workspace, hub: TestHub) -
     hub.add_fault(
         hostile("/repo/tree", status=200, body=page, headers={"Content-Type": "application/json"})
     )
-    assert "page 2 repeats entries of an earlier page" in failed_lock(ws, 30)
+    assert "page 2 repeats entries of an earlier page" in bounded_lock_failure(ws, 30)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Workspace, make_workspace, random_bytes, wait_until
+from support import Workspace, bounded_lock_failure, make_workspace, random_bytes, wait_until
 
 from modelpm.errors import NetworkError
 from modelpm.plan.tasks import FileTask
@@ -128,15 +128,6 @@ def ws(tmp_path: Path, hub: TestHub, monkeypatch: pytest.MonkeyPatch) -> Workspa
     return workspace
 
 
-def timed_lock(ws: Workspace, seconds: float) -> str:
-    began = time.monotonic()
-    result = ws.cli("lock")
-    assert time.monotonic() - began < seconds, "the call was bounded"
-    assert result.exit_code == 1, result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    return result.error
-
-
 @pytest.mark.parametrize("route", ["/tree/", "/api/models/acme/m/revision/"])
 @pytest.mark.parametrize("how", ["silent", "no body"])
 def test_an_api_call_that_never_answers_is_cut_by_the_stall_timeout(
@@ -154,7 +145,7 @@ def test_an_api_call_that_never_answers_is_cut_by_the_stall_timeout(
             headers={"Content-Type": "application/json", "Content-Length": "999"},
         )
     hub.add_fault(fault)
-    assert "cannot reach" in timed_lock(ws, 20)
+    assert "cannot reach" in bounded_lock_failure(ws, 20)
 
 
 def test_a_next_page_link_back_to_the_same_page_is_refused(ws: Workspace, hub: TestHub) -> None:
@@ -170,7 +161,7 @@ def test_a_next_page_link_back_to_the_same_page_is_refused(ws: Workspace, hub: T
             times=None,
         )
     )
-    assert "sent a next-page link back to a page it already sent" in timed_lock(ws, 30)
+    assert "sent a next-page link back to a page it already sent" in bounded_lock_failure(ws, 30)
 
 
 def test_an_endless_body_is_refused_not_read_into_memory(
@@ -189,7 +180,7 @@ def test_an_endless_body_is_refused_not_read_into_memory(
             times=None,
         )
     )
-    assert "sent an answer of more than 2 MiB" in timed_lock(ws, 30)
+    assert "sent an answer of more than 2 MiB" in bounded_lock_failure(ws, 30)
 
 
 def test_a_compressed_answer_is_refused_so_no_bomb_can_go_off(ws: Workspace, hub: TestHub) -> None:
@@ -205,7 +196,7 @@ def test_a_compressed_answer_is_refused_so_no_bomb_can_go_off(ws: Workspace, hub
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )
     )
-    assert "gzip-compressed answer" in timed_lock(ws, 30)
+    assert "gzip-compressed answer" in bounded_lock_failure(ws, 30)
 
 
 TOKEN = "hf_echoedbackbytheserver0123456789"
@@ -245,4 +236,4 @@ def test_a_wait_the_server_asks_for_never_outlasts_the_call(
     hub.add_fault(
         Fault("answer", origin="hub", path_contains="/tree/", status=429, headers=asks, times=None)
     )
-    assert "cannot reach" in timed_lock(ws, 20)
+    assert "cannot reach" in bounded_lock_failure(ws, 20)

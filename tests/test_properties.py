@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from modelpm import tomlcompat
 from modelpm.errors import HubError
 from modelpm.lockfile import Lock, LockedFile, LockedModel, parse_lock, render_lock
+from modelpm.lockfile.lines import loads_lock
 from modelpm.manifest import parse_manifest
 from modelpm.manifest.edit import render_table
-from modelpm.paths import is_repo_id
+from modelpm.paths import check_repo_path, is_repo_id
 from modelpm.sources.hf.listing import remote_files
 from modelpm.values import Commit, Digest, RepoRef
 
@@ -144,3 +146,84 @@ def test_sizes_that_disagree_are_refused() -> None:
     entry = SimpleNamespace(path="w.bin", size=11, blob_id="b" * 40, lfs=lfs)
     with pytest.raises(HubError, match="two different sizes"):
         remote_files([entry], RepoRef("acme/x"), "c" * 40, "http://127.0.0.1:9")
+
+
+def plainly_safe(path: str) -> bool:
+    """The repo-path rules written out one by one, as the reference for the fast checker."""
+    parts = path.split("/")
+    return (
+        bool(path)
+        and not any(ord(char) < 32 or ord(char) == 127 for char in path)
+        and "\\" not in path
+        and not path.startswith("/")
+        and not (len(path) > 1 and path[1] == ":")
+        and not any(part in ("", ".", "..") for part in parts)
+        and not any(part.lower() == ".git" for part in parts)
+        and len(path.encode()) <= 4096
+        and all(len(part.encode()) <= 255 for part in parts)
+    )
+
+
+PATH_PIECES = st.sampled_from(["a", "b.json", ".", "..", "", ".git", ".GIT", ".gitx", "é" * 130])
+path_texts = st.one_of(
+    st.lists(PATH_PIECES, min_size=1, max_size=6).map("/".join),
+    st.text(alphabet=string.printable + "\x00\x7fé/", max_size=40),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(path_texts)
+def test_the_path_checker_accepts_exactly_what_the_rules_allow(path: str) -> None:
+    try:
+        check_repo_path(path)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert accepted == plainly_safe(path), path
+
+
+def both_readings(text: str) -> tuple[object, object]:
+    """What tomllib and the lock's line reader make of ``text`` (an error's class, if any)."""
+    readings: list[object] = []
+    for reader in (tomlcompat.loads, loads_lock):
+        try:
+            readings.append(reader(text))
+        except tomlcompat.TOMLDecodeError:
+            readings.append(tomlcompat.TOMLDecodeError)
+    return readings[0], readings[1]
+
+
+@given(locks())
+@settings(max_examples=150)
+def test_the_line_reader_reads_any_rendered_lock_as_tomllib_does(lock: Lock) -> None:
+    official, ours = both_readings(render_lock(lock))
+    assert ours == official
+
+
+# Lines a hand edit might leave among the rendered ones: each must read as TOML reads it.
+ODD_LINES = [
+    '  { path = "a\\u0062", size = 1, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "x", size = 1_000, git-sha1 = "' + "b" * 40 + '" },',
+    '  { path = "x", size = 1, sha256 = "' + "A" * 64 + '" }, # note',
+    '  { path = "tab\tin", size = 1, sha256 = "' + "a" * 64 + '" },',
+    "  # a comment",
+    "",
+    "]",
+    "files = [",
+    "[[model]]",
+    'files = "modelpm-lifted-0"',
+    '"""',
+    "  { path = 'single', size = 2, sha256 = '" + "c" * 64 + "' },",
+]
+
+
+@given(locks(), st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(ODD_LINES)), max_size=3))
+@settings(max_examples=300)
+def test_the_line_reader_reads_any_edited_lock_as_tomllib_does(
+    lock: Lock, edits: list[tuple[int, str]]
+) -> None:
+    lines = render_lock(lock).split("\n")
+    for at, line in edits:
+        lines.insert(at % (len(lines) + 1), line)
+    official, ours = both_readings("\n".join(lines))
+    assert ours == official

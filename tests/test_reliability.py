@@ -147,6 +147,7 @@ def test_two_syncs_at_once_on_one_project_and_store(ws: Workspace, hub: TestHub)
     total = 15 * MiB  # the 3 MiB file twice would be 18 MiB
     assert hub.bytes_sent < total + 2 * MiB, "each file downloaded once"
     store_is_consistent(ws.store)
+    assert list((ws.store / "locks").iterdir()) == [], "a store at rest holds no lock file"
 
 
 def test_disk_full_is_one_clear_line_and_keeps_the_previous_state(

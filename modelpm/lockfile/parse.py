@@ -17,6 +17,7 @@ from typing import Any
 
 from modelpm import tomlcompat
 from modelpm.errors import LockfileError
+from modelpm.lockfile.lines import loads_lock
 from modelpm.lockfile.model import LOCK_VERSION, Lock, LockedFile, LockedModel
 from modelpm.paths import TreeError, check_repo_path, check_size, check_tree, is_repo_id
 from modelpm.values import (
@@ -38,7 +39,7 @@ _FIELDS = {1: _FIELDS_V1, 2: ("name", "source", *_FIELDS_V1[1:])}
 def parse_lock(text: str, where: str = "models.lock") -> Lock:
     """Parse and validate lock text; every defect is a :class:`LockfileError`."""
     try:
-        data = tomlcompat.loads(text)
+        data = loads_lock(text)
     except tomlcompat.TOMLDecodeError as exc:
         raise LockfileError(f"{where}: invalid TOML: {exc}", hint=_HINT) from None
     version = data.get("version")

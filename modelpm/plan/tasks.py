@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelpm.lockfile.model import Lock
-from modelpm.paths import join_inside
+from modelpm.paths import check_repo_path
 from modelpm.values import Commit, Digest, RepoRef, SourceKind
 
 
@@ -47,8 +47,12 @@ def wanted_files(lock: Lock, destinations: Mapping[str, str]) -> list[FileTask]:
         if dest is None:
             continue
         ref = RepoRef(model.repo, model.repo_type)
+        # Joined as text (a 50,000-file lock makes 50,000 of these on every no-op sync): a
+        # checked repo path has no '.', '..' or empty part, so this is what Path would give.
+        base = Path(dest).as_posix()
+        prefix = "" if base == "." else base + "/"
         for item in model.files:
-            target = join_inside(Path(dest), item.path).as_posix()
+            target = prefix + check_repo_path(item.path)
             tasks.append(
                 FileTask(
                     model.name,

@@ -10,6 +10,11 @@ A model's files are the listing, less what ``weights``/``variant`` leave out
 (:mod:`modelpm.select.weights`), then filtered by include/exclude. The few
 small files a weights rule reads come through an injected :data:`ReadFile`
 (the workflow fetches them verified into the store), so no HTTP lives here.
+
+Models are resolved concurrently on a bounded pool (two API calls each, so 200 models
+one after another would take a minute across an ocean); each source retries its own 429s
+after their ``Retry-After``. The lock keeps the manifest's order, and a failure is the
+first failing model's in that order, whatever finished first.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from modelpm.concurrency import map_bounded
 from modelpm.errors import HubError, ManifestError
 from modelpm.lockfile.model import Lock, LockedFile, LockedModel
 from modelpm.manifest.model import Manifest, ModelSpec
@@ -27,6 +33,8 @@ from modelpm.select.rules import NoFit
 from modelpm.select.weights import select_weights
 from modelpm.sources.base import RemoteFile, Source
 from modelpm.values import Commit, RepoRef, SourceKind
+
+RESOLVE_JOBS = 8  # models resolved at once: enough to hide latency, few enough for a rate limit
 
 SourceFor = Callable[[SourceKind], Source]
 """The source of a kind (opened on first use, so a run that resolves nothing opens none)."""
@@ -76,31 +84,45 @@ def lock_project(
     upgrade: bool = False,
     upgrade_models: Collection[str] = (),
     read: ReadFile = _no_reader,
+    jobs: int = RESOLVE_JOBS,
 ) -> LockOutcome:
     """Resolve what is new, changed or asked to upgrade; keep every other pin as it is."""
     manifest.check_names(list(upgrade_models))
     old = {model.name: model for model in (previous.models if previous else ())}
-    models: list[LockedModel] = []
-    resolved: list[str] = []
-    kept: list[str] = []
-    details: dict[str, Resolved] = {}
-    renamed: list[tuple[str, str]] = []
+    stale: list[ModelSpec] = []
     for spec in manifest.models:
         existing = old.get(spec.name)
         wants_upgrade = (upgrade or spec.name in upgrade_models) and not spec.pins_commit
-        if existing is not None and locks_spec(existing, spec) and not wants_upgrade:
-            models.append(existing)
+        if existing is None or not locks_spec(existing, spec) or wants_upgrade:
+            stale.append(spec)
+    details = resolve_each(stale, source_for, read, jobs)
+    models: list[LockedModel] = []
+    kept: list[str] = []
+    for spec in manifest.models:
+        found = details.get(spec.name)
+        if found is None:
+            models.append(old[spec.name])
             kept.append(spec.name)
-            continue
-        found = details[spec.name] = resolve(spec, source_for(spec.source), read)
-        models.append(found.model)
-        resolved.append(spec.name)
-        if found.canonical is not None:
-            renamed.append((spec.name, found.canonical))
+        else:
+            models.append(found.model)
+    resolved = [spec.name for spec in stale]
+    renamed = [
+        (name, found.canonical) for name, found in details.items() if found.canonical is not None
+    ]
     wanted = {spec.name for spec in manifest.models}
     removed = tuple(sorted(name for name in old if name not in wanted))
     lock = Lock(models=tuple(models))
     return LockOutcome(lock, tuple(resolved), tuple(kept), removed, details, tuple(renamed))
+
+
+def resolve_each(
+    specs: Sequence[ModelSpec], source_for: SourceFor, read: ReadFile, jobs: int
+) -> dict[str, Resolved]:
+    """Every spec resolved, by name in ``specs``' order, at most ``jobs`` at once."""
+    # Sources open here, in this thread, before any worker asks for one.
+    pairs = [(spec, source_for(spec.source)) for spec in specs]
+    found = map_bounded(lambda pair: resolve(*pair, read), pairs, jobs, name="modelpm-lock")
+    return {spec.name: one for spec, one in zip(specs, found, strict=True)}
 
 
 def resolve_model(spec: ModelSpec, source: Source, read: ReadFile = _no_reader) -> LockedModel:

@@ -5,7 +5,7 @@ Layout under the store root (default ``~/.cache/modelpm``)::
     objects/<algorithm>/<2 hex>/<hexdigest>   verified files, read-only (0444)
     partial/<algorithm>-<hexdigest>.part      downloads in progress, pre-sized
     partial/<algorithm>-<hexdigest>.ranges    which byte ranges of the .part are written
-    locks/<algorithm>-<hexdigest>.lock        one lock per object, shared by processes
+    locks/<algorithm>-<hexdigest>.lock        an object's lock while it is fetched (removed after)
     projects/<id>.json                        projects that used this store (for gc)
     ledger.sqlite                             each object's ctime when last vouched for
     CACHEDIR.TAG                              tells backup tools to skip the store
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from modelpm.errors import Interrupted
+from modelpm.fs import objlock
 from modelpm.fs.atomic import atomic_write_text, fsync_dir
 from modelpm.fs.cleanup import remove_temp_files
 from modelpm.fs.errors import storage_errors
@@ -255,22 +255,13 @@ class Store:
         wait for another process to finish a 40 GB file).
         """
         path = self.root / "locks" / f"{digest.key}.lock"
-        from filelock import FileLock, Timeout  # not imported on the no-op path
-
         with storage_errors(path, "create"):
             self._prepare()
-        lock = FileLock(str(path))
-        while True:
-            try:
-                lock.acquire(timeout=0.2)
-                break
-            except Timeout:
-                if cancel is not None and cancel.is_set():
-                    raise Interrupted("interrupted", hint="run sync again to resume") from None
+            fd = objlock.acquire(path, cancel)
         try:
             yield
         finally:
-            lock.release()
+            objlock.release(path, fd)  # and its file is gone: a store at rest holds none
 
     def _prepare(self) -> None:
         for name in ("objects", "partial", "locks", "projects"):

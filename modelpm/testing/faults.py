@@ -31,6 +31,7 @@ FaultKind = Literal[
     "answer",
     "drip",
     "corrupt_upload",
+    "latency",
 ]
 BODY_FAULTS = ("drop", "reset", "stall", "throttle", "corrupt", "truncate", "drip")
 # "hub" and "cdn": the Hub and its CDN; "modelscope" and "ms-cdn": ModelScope and its own.

@@ -162,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
         self.body = self._read_body(cut if method == "PUT" else None)
         if cut is not None and method == "PUT":
             return
+        # "latency": a hub across an ocean; every matching answer starts ``seconds`` late.
+        time.sleep(sum(f.seconds for f in self.faults if f.kind == "latency"))
         try:
             hostile = next((f for f in self.faults if f.kind == "answer"), None)
             if hostile is not None:

@@ -18,6 +18,7 @@ import time
 
 from modelpm.errors import Interrupted, NetworkError
 from modelpm.fs.errors import storage_errors
+from modelpm.hashing import block_buffer
 from modelpm.store.local import Store
 from modelpm.transfer.hashfront import HashFront
 from modelpm.transfer.link import Link
@@ -343,7 +344,8 @@ class Attempt:
                 self.ranges = Ranges(self.size)
                 segment.pos = 0
         start = segment.pos
-        buffer = memoryview(bytearray(self.options.read_size))
+        # Segments only shrink: a buffer of what is left is enough (small files are many).
+        buffer = memoryview(block_buffer(segment.end - start, self.options.read_size))
         reads = ReadSize(self.options.read_size)
         while True:
             self._check()

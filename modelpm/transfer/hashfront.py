@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from modelpm.hashing import BLOCK_SIZE, Hasher, new_hasher
+from modelpm.hashing import BLOCK_SIZE, Hasher, block_buffer, new_hasher
 from modelpm.values import HashAlgorithm
 
 
@@ -49,8 +49,7 @@ class HashFront:
 
     def from_disk(self, fd: int, end: int, where: str) -> None:
         """Hash from the front up to ``end``, reading the partial (``where`` names it) back."""
-        buffer = bytearray(BLOCK_SIZE)
-        view = memoryview(buffer)
+        view = memoryview(block_buffer(end - self.hashed))
         while True:
             with self.lock:  # one block at a time: an inline hash may take over
                 start = self.hashed

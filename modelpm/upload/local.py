@@ -28,7 +28,7 @@ from pathlib import Path
 from modelpm.errors import UsageError
 from modelpm.fs.atomic import TEMP_PREFIX
 from modelpm.fs.errors import storage_errors
-from modelpm.hashing import BLOCK_SIZE, new_hasher
+from modelpm.hashing import block_buffer, new_hasher
 from modelpm.paths import check_repo_path, outside_of
 from modelpm.select.patterns import is_selected
 from modelpm.values import Digest, HashAlgorithm
@@ -107,7 +107,7 @@ def hash_local(path: str, source: Path) -> LocalFile:
     with storage_errors(source, "read"), source.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         sha256, git_sha1 = new_hasher("sha256", size), new_hasher("git-sha1", size)
-        buffer = bytearray(BLOCK_SIZE)
+        buffer = block_buffer(size)
         view = memoryview(buffer)
         read = 0
         while count := handle.readinto(buffer):

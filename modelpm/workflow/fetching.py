@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,7 @@ class StoreReader:
         self.scratch = scratch
         self._stack = contextlib.ExitStack()
         self._downloader: Downloader | None = None
+        self._opening = threading.Lock()  # models are resolved on several threads at once
 
     def __call__(self, spec: ModelSpec, commit: Commit, remote: RemoteFile) -> bytes:
         wanted = ListedFile(
@@ -80,6 +82,10 @@ class StoreReader:
         return self._engine().fetch(wanted)
 
     def _engine(self) -> Downloader:
+        with self._opening:
+            return self._open_engine()
+
+    def _open_engine(self) -> Downloader:
         if self._downloader is None:
             from modelpm.transfer.engine import Downloader
             from modelpm.workflow.origins import origins_for

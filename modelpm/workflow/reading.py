@@ -67,12 +67,12 @@ def _row(
 def _missing(view: ProjectView, spec: ModelSpec, model: LockedModel) -> int:
     """Locked files of ``model`` not in place as sync left them."""
     wanted = wanted_files(Lock((model,)), {spec.name: spec.dest})
-    root = view.root
+    root = f"{view.root}/"
     in_place = plan_sync(
         wanted,
         None,
         view.state,
-        lambda target: stat_or_none(root / target),
+        lambda target: stat_or_none(root + target),
         still_vouched=lambda digest, placed: vouched_by_store(view, digest, placed),
     ).keep
     return len(wanted) - len(in_place)

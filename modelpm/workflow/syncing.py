@@ -251,12 +251,12 @@ def plan_for(
     for name in names:
         if lock.get(name) is None:
             raise LockfileError(f"models.lock has no entry for {name!r}", hint="run `modelpm lock`")
-    root = view.root
+    root = f"{view.root}/"  # joined as text: one stat per file is all a no-op sync costs
     return plan_sync(
         wanted_files(lock, view.manifest.destinations),
         names or None,
         state,
-        lambda target: stat_or_none(root / target),
+        lambda target: stat_or_none(root + target),
         in_store,
         lambda digest, placed: vouched_by_store(view, digest, placed),
     )
@@ -291,8 +291,8 @@ def in_sync(
     return len(plan.keep) if plan.is_noop else None
 
 
-def stat_or_none(path: Path) -> os.stat_result | None:
+def stat_or_none(path: Path | str) -> os.stat_result | None:
     try:
-        return path.stat()
+        return os.stat(path)
     except OSError:
         return None

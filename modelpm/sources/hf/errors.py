@@ -220,13 +220,8 @@ def vanished(endpoint: str, ref: RepoRef, commit: str) -> RevisionNotFoundError:
 
 
 def network_error(endpoint: str, exc: BaseException) -> NetworkError:
-    reason = type(exc).__name__
-    text = clean(str(exc), limit=200)
-    if text:
-        reason = f"{reason}: {text}"
-    return NetworkError(
-        f"cannot reach {endpoint} ({reason})",
-        hint="check your connection, or point HF_ENDPOINT at a mirror you can reach",
+    return NetworkError.unreachable(
+        endpoint, exc, "check your connection, or point HF_ENDPOINT at a mirror you can reach"
     )
 
 

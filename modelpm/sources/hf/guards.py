@@ -55,6 +55,7 @@ class _Call:
 class Guards:
     def __init__(self) -> None:
         self._local = threading.local()
+        self._installing = threading.Lock()  # hooks added twice would refuse every page
 
     @contextlib.contextmanager
     def bounded(self, timeout: float) -> Iterator[None]:
@@ -120,12 +121,13 @@ class Guards:
         """Add the hooks to the client huggingface_hub shares (made anew after close_session)."""
         from huggingface_hub import get_session
 
-        session = get_session()
-        hooks = session.event_hooks
-        if self.on_request not in hooks["request"]:
-            hooks["request"] = [*hooks["request"], self.on_request]
-            hooks["response"] = [*hooks["response"], self.on_response]
-            session.event_hooks = hooks
+        with self._installing:
+            session = get_session()
+            hooks = session.event_hooks
+            if self.on_request not in hooks["request"]:
+                hooks["request"] = [*hooks["request"], self.on_request]
+                hooks["response"] = [*hooks["response"], self.on_response]
+                session.event_hooks = hooks
 
 
 def _cap_waits(response: httpx2.Response, call: _Call) -> None:

@@ -107,11 +107,10 @@ def not_modelscope(endpoint: str, what: str) -> HubError:
 
 
 def network_error(endpoint: str, cause: BaseException) -> NetworkError:
-    text = str(cause).strip()
-    reason = text.splitlines()[0] if text else type(cause).__name__
-    return NetworkError(
-        f"cannot reach {endpoint} ({reason})",
-        hint="check your connection, or point MODELSCOPE_ENDPOINT at an endpoint you can reach",
+    return NetworkError.unreachable(
+        endpoint,
+        cause,
+        "check your connection, or point MODELSCOPE_ENDPOINT at an endpoint you can reach",
     )
 
 
