@@ -105,15 +105,19 @@ class Attempt:
             if self.following:
                 follower = threading.Thread(target=self._follow, daemon=True)
                 follower.start()
+            completed = False
             try:
                 self._download()
+                completed = self.failure is None
             finally:
                 with self.cond:
                     self.finished = True
                     self.cond.notify_all()
                 if follower is not None:
                     follower.join()
-                self.records.record(force=True)
+                # The last record: always after a failure (the next run resumes from it);
+                # after a whole download only if it had one (else it was quick to fetch).
+                self.records.record(force=not completed or self.records.written)
             if self.failure is not None:
                 raise self.failure
             with storage_errors(self.partial, "read"):

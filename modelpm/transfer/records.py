@@ -60,7 +60,10 @@ class RecordWriter:
     """Writes a record at most every ``every`` seconds, one writer at a time.
 
     ``snapshot`` returns the record's text (taken under the caller's lock). A failed
-    write only costs re-sending bytes on the next run, so it is not an error.
+    write only costs re-sending bytes on the next run, so it is not an error. The first
+    record is due ``every`` seconds after the start: a file that arrives sooner (most
+    files of a dataset) never has one, and a run killed before it loses only what that
+    much time brought.
     """
 
     def __init__(self, path: Path, every: float, snapshot: Callable[[], str]) -> None:
@@ -68,7 +71,8 @@ class RecordWriter:
         self.every = every
         self.snapshot = snapshot
         self.lock = threading.Lock()
-        self.last = 0.0
+        self.last = time.monotonic()
+        self.written = False  # a record was written by this writer
 
     def record(self, force: bool = False) -> None:
         if not force and time.monotonic() - self.last < self.every:
@@ -85,6 +89,7 @@ class RecordWriter:
             with contextlib.suppress(ModelpmError):
                 # Not fsynced: the final hash, not this record, is what proves the bytes.
                 atomic_write_text(self.path, text, durable=False)
+                self.written = True
         finally:
             self.lock.release()
 
