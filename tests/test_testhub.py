@@ -276,3 +276,30 @@ def test_a_token_never_issued_is_refused_on_every_hub_route(hub: TestHub) -> Non
     assert get(f"{hub.endpoint}/acme/open/resolve/main/a.txt", issued)[2] == b"1"
     status, headers, _ = get(f"{hub.endpoint}/acme/gated/resolve/main/a.txt", issued)
     assert (status, headers["x-error-code"]) == (403, "GatedRepo")
+
+
+@pytest.mark.parametrize("throttled", [False, True])
+def test_bytes_sent_are_counted_exactly_when_a_client_hangs_up_mid_body(
+    hub: TestHub, throttled: bool
+) -> None:
+    size = 64 * 1024 * 1024
+    hub.create_repo("acme/big").commit({"w.bin": random_bytes(size, 5)})
+    _, headers, _ = get(f"{hub.endpoint}/acme/big/resolve/main/w.bin", method="HEAD")
+    parts = urlsplit(headers["location"])
+    if throttled:
+        hub.add_fault(Fault("throttle", origin="cdn", rate=200 * 1024 * 1024, times=None))
+    hub.reset_stats()
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+    response = connection.getresponse()
+    received = len(response.read(2 * 1024 * 1024))
+    connection.close()  # hang up, mid-body
+    settled, last = 0, -1
+    for _ in range(100):  # until the server's count stops moving (its send failed)
+        time.sleep(0.05)
+        settled, last = (settled + 1 if hub.bytes_sent == last else 0), hub.bytes_sent
+        if settled == 4:
+            break
+    # What the kernel took from the server, no more: the received bytes plus what was
+    # still in the two sockets' buffers when the client hung up.
+    assert received <= hub.bytes_sent <= received + 16 * 1024 * 1024

@@ -15,6 +15,8 @@ corrected if ``sendfile`` sent fewer), so the stats never lag behind the client.
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -61,12 +63,7 @@ def stream(
 ) -> Cut | None:
     """Send ``length`` bytes of ``handle`` from ``start``; return how to end the connection."""
     if not faults:
-        count(length)
-        sent = 0
-        try:
-            sent = sock.sendfile(handle, start, length)
-        finally:
-            count(sent - length)
+        send_counted(sock, handle, start, length, count)
         return None
     limit = length
     cut: Cut | None = None
@@ -102,7 +99,6 @@ def stream(
             wait = (sent + step) / rate - (time.monotonic() - began)
             if wait > 0:
                 time.sleep(wait)
-        count(step)
         if any(sent <= at < sent + step for at in corrupt):
             handle.seek(start + sent)
             data = bytearray(handle.read(step))
@@ -110,7 +106,27 @@ def stream(
                 if sent <= at < sent + len(data):
                     data[at - sent] ^= 0xFF
             sock.sendall(data)
+            count(step)
         else:  # the kernel copies; the benchmark needs the server to stay cheap
-            sock.sendfile(handle, start + sent, step)
+            send_counted(sock, handle, start + sent, step, count)
         sent += step
     return cut
+
+
+def send_counted(
+    sock: socket.socket, handle: BinaryIO, offset: int, length: int, count: Callable[[int], None]
+) -> None:
+    """``length`` bytes of ``handle`` from ``offset`` by ``sendfile``, each piece counted as
+    the kernel takes it: when a client hangs up mid-body, what was counted is what was sent."""
+    out, source, end = sock.fileno(), handle.fileno(), offset + length
+    while offset < end:
+        try:
+            sent = os.sendfile(out, source, offset, end - offset)
+        except BlockingIOError:  # a socket with a timeout is non-blocking underneath
+            if not select.select([], [out], [], sock.gettimeout())[1]:
+                raise TimeoutError("the client stopped reading") from None
+            continue
+        if sent == 0:
+            raise BrokenPipeError("the file ended before its length")
+        count(sent)
+        offset += sent

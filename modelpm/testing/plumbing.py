@@ -246,8 +246,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         drip = next((f for f in self.faults if f.kind == "drip"), None)
         if drip is None:
-            self._count(len(body))
             self.wfile.write(body)
+            self._count(len(body))  # after: a client that hung up was sent nothing more
             return
         for index in range(len(body)):  # an API answer too may come one byte at a time
             self._count(1)

@@ -21,7 +21,11 @@ _UNTRUSTED = "the endpoint is not trustworthy; try another one"
 def remote_files(
     entries: Iterable[object], ref: RepoRef, commit: str, endpoint: str
 ) -> list[RemoteFile]:
-    """The files among ``entries`` (``huggingface_hub`` tree objects), sorted by path."""
+    """The files among ``entries`` (``huggingface_hub`` tree objects), sorted by path.
+
+    ``entries`` may be the listing's page iterator: each entry is turned into a small
+    :class:`RemoteFile` as it arrives, so 50,000 of huggingface_hub's tree objects are
+    never held at once."""
     files = [remote_file(entry, ref, endpoint) for entry in entries if hasattr(entry, "size")]
     try:
         check_tree(item.path for item in files)

@@ -100,16 +100,18 @@ class HfSource:
         )
 
     def list_files(self, ref: RepoRef, commit: str) -> list[RemoteFile]:
-        entries = self._retrying(
-            lambda: list(
+        return self._retrying(
+            lambda: remote_files(
                 self._api.list_repo_tree(
                     ref.repo, recursive=True, revision=commit, repo_type=ref.repo_type
-                )
+                ),
+                ref,
+                commit,
+                self.endpoint,
             ),
             ref,
             commit,
         )
-        return remote_files(entries, ref, commit, self.endpoint)
 
     def security_status(self, ref: RepoRef, commit: str, paths: list[str]) -> dict[str, HubScan]:
         """The Hub's scan of ``paths`` (``securityFileStatus`` of an expanded paths-info)."""
