@@ -6,6 +6,7 @@ passed when N calls are running together, and it breaks (failing the test) other
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import threading
 from pathlib import Path
@@ -148,3 +149,20 @@ def test_waiting_for_an_object_lock_ends_once_cancelled(tmp_path: Path) -> None:
         objlock.acquire(path, cancel)
     objlock.release(path, fd)
     objlock.release(path, objlock.acquire(path))  # free again
+
+
+def test_ctrl_c_with_a_cancel_event_lets_running_items_finish_and_starts_no_more() -> None:
+    cancel = threading.Event()
+    finished: list[int] = []
+
+    def work(number: int) -> int:
+        if number == 0:
+            _thread.interrupt_main()  # Ctrl-C, while this item runs
+        assert cancel.wait(10), "the caller's cancel event was set"
+        finished.append(number)  # the running item gets to finish what it records
+        return number
+
+    with pytest.raises(KeyboardInterrupt):
+        map_bounded(work, list(range(50)), 2, cancel=cancel)
+    assert cancel.is_set()
+    assert 0 in finished and len(finished) <= 2, "no item started after Ctrl-C"

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from modelpm.concurrency import map_bounded
 from modelpm.errors import Interrupted, ModelpmError, OfflineError
 from modelpm.fs.cleanup import remove_temp_files
 from modelpm.place.placer import Placer
@@ -86,48 +87,27 @@ def _fetch_all(
     objects = sorted((tasks[0] for tasks in by_object.values()), key=lambda t: -t.size)
     reporter.begin(len(objects), sum(task.size for task in objects))
     cancel = threading.Event()
-    queue = iter(objects)
-    queue_lock = threading.Lock()
     failures: list[tuple[str, BaseException]] = []
+    failures_lock = threading.Lock()
 
-    running = [max(1, min(jobs, len(objects)))]  # workers still running
-    all_done = threading.Event()
-
-    def work() -> None:
+    def fetch_one(task: FileTask) -> None:
         try:
-            while not cancel.is_set():
-                with queue_lock:
-                    task = next(queue, None)
-                if task is None:
-                    return
-                try:
-                    fetcher(task, cancel)
-                    for same in by_object[task.digest]:
-                        placer.place(same)
-                except BaseException as exc:  # noqa: BLE001 - reported once every worker is done
-                    with queue_lock:
-                        failures.append((task.label, exc))
-                    continue
-                with placer.lock:
-                    placer.report.downloaded += 1
-                    placer.report.downloaded_bytes += task.size
-        finally:
-            with queue_lock:
-                running[0] -= 1
-                if running[0] == 0:
-                    all_done.set()
+            fetcher(task, cancel)
+            for same in by_object[task.digest]:
+                placer.place(same)
+        except BaseException as exc:  # noqa: BLE001 - reported once every worker is done
+            with failures_lock:
+                failures.append((task.label, exc))
+            return
+        with placer.lock:
+            placer.report.downloaded += 1
+            placer.report.downloaded_bytes += task.size
 
-    for index in range(running[0]):
-        threading.Thread(target=work, name=f"modelpm-fetch-{index}", daemon=True).start()
-    # Waiting on an event, not Thread.join: a join that Ctrl-C interrupts can leave the
-    # thread looking finished while it still runs (CPython gh-90882), and then the process
-    # would exit with a download half-recorded.
     try:
-        while not all_done.wait(0.2):
-            pass
+        # Every object is tried whatever fails (fetch_one keeps its failure); Ctrl-C lets
+        # the running ones finish recording, then ends the run.
+        map_bounded(fetch_one, objects, jobs, name="modelpm-fetch", cancel=cancel)
     except KeyboardInterrupt:
-        cancel.set()
-        all_done.wait()
         raise Interrupted(
             "interrupted; files already downloaded are kept", hint="run sync again to resume"
         ) from None
