@@ -18,6 +18,7 @@ import modelpm
 from modelpm.cli.main import app
 from modelpm.entry import SYNC_FLAGS, SYNC_FOR_THE_CLI, SYNC_OPTIONS, answer_noop_sync
 from modelpm.testing import TestHub
+from modelpm.workflow.syncing import in_sync
 
 
 @pytest.fixture
@@ -117,3 +118,56 @@ def test_every_public_function_survives_importing_every_module() -> None:
     for name in modelpm.__all__:
         if name[0].islower() and name != "__version__":
             assert callable(getattr(modelpm, name)), name
+
+
+def lock_never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the lock was parsed")
+
+    monkeypatch.setattr("modelpm.lockfile.io.parse_lock", refuse)
+
+
+def test_after_a_whole_sync_a_noop_is_proved_from_the_state_alone(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    lock_never_parsed(monkeypatch)
+    assert in_sync(project=ws.root) == 2
+    assert in_sync(project=ws.root, frozen=True) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["sync one model", "edit the manifest", "edit the lock", "edit a file", "new modelpm"],
+)
+def test_anything_that_could_change_the_answer_goes_the_whole_way(
+    ws: Workspace, hub: TestHub, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    hub.create_repo("acme/n").commit({"n.json": b"1"})
+    ws.write('[models.m]\nrepo = "acme/m"\n\n[models.n]\nrepo = "acme/n"\n')
+    assert ws.cli("sync").exit_code == 0
+    expected: int | None = 3
+    if change == "sync one model":
+        (ws.root / "models" / "n" / "n.json").unlink()
+        assert ws.cli("sync", "n").exit_code == 0  # a partial sync vouches for no whole
+    elif change == "edit the manifest":
+        ws.write('[models.m]\nrepo = "acme/m"\n\n[models.n]\nrepo = "acme/n"\ndest = "x"\n')
+        expected = None  # the lock is stale now
+    elif change == "edit the lock":
+        lock = ws.root / "models.lock"
+        lock.write_text(lock.read_text() + "\n")  # the same pins, other bytes
+    elif change == "edit a file":
+        (ws.root / "models" / "m" / "config.json").write_bytes(b"{}")  # same bytes, new inode time
+        expected = None
+    else:
+        monkeypatch.setattr(modelpm, "__version__", "99.0.0")
+    parsed: list[bool] = []
+    real = modelpm.lockfile.io.parse_lock
+
+    def counting(*args: object, **kwargs: object) -> object:
+        parsed.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("modelpm.lockfile.io.parse_lock", counting)
+    assert in_sync(project=ws.root) == expected
+    assert parsed, "the whole way: the lock was read"

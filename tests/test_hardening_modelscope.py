@@ -69,3 +69,9 @@ def test_dataset_pages_that_never_end_are_refused(ws: Workspace, hub: TestHub) -
         hostile("/repo/tree", status=200, body=page, headers={"Content-Type": "application/json"})
     )
     assert "page 2 repeats entries of an earlier page" in bounded_lock_failure(ws, 30)
+
+
+def test_an_api_redirect_to_an_invalid_url_is_one_line(ws: Workspace, hub: TestHub) -> None:
+    # Found by the fuzzer: a Location with a broken IPv6 literal made urljoin raise.
+    hub.add_fault(hostile("/api/v1/", status=301, body="[]", headers={"Location": "http://[::1"}))
+    assert "a redirect to an invalid URL" in bounded_lock_failure(ws, 20)

@@ -182,8 +182,10 @@ class ProjectSession(ProjectView):
         return written
 
     def touch_state(self) -> State:
-        """The state, to be changed in place and written when the session closes."""
+        """The state, to be changed in place and written when the session closes. It no
+        longer vouches for a whole sync (its ``inputs``) until a whole sync says so."""
         self.state_changed = True
+        self.state.inputs = None
         return self.state
 
     def close(self) -> None:

@@ -8,11 +8,19 @@ change time is what gives away an edit whose mtime was put back (``cp -p``,
 ``rsync -t``): no ``utime`` can set it. (A hard link that modelpm itself makes
 to the same store object also moves it; the planner asks the store's ledger
 for those.) Version 1 states (no change time) are read as empty: one re-hash.
+
+After a sync that placed every model of a fresh lock, the state also records the hash of
+the inputs it was made from (:func:`inputs_key`: modelpm's version, ``models.toml`` and
+``models.lock``, byte for byte). While those are unchanged, the lock is still fresh and
+wants exactly the recorded files, so a no-op sync is proved by one ``stat`` per recorded
+file, with no lock to parse (:func:`whole_and_untouched`). Any session that may change the state
+drops the key first (:meth:`~modelpm.project.session.ProjectSession.touch_state`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -58,6 +66,50 @@ class State:
     """Mutable record of placed files: ``files[dest-relative-to-root path]``."""
 
     files: dict[str, PlacedFile] = field(default_factory=dict)
+    inputs: str | None = None  # inputs_key() of the last whole sync, while nothing changed
+
+
+def inputs_key(project: Project) -> str | None:
+    """The hash of what a whole sync was made from: modelpm's version, the manifest and
+    the lock, byte for byte (None if either cannot be read)."""
+    from modelpm import __version__
+
+    digest = hashlib.sha256(f"modelpm {__version__} state {STATE_VERSION}\0".encode())
+    try:
+        for path in (project.manifest_path, project.lock_path):
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def whole_and_untouched(project: Project) -> int | None:
+    """The number of files the last whole sync placed, if the manifest and lock are still
+    the ones it was made from and every file is exactly as it was placed; else None.
+
+    Read straight from the JSON, with no value built per file: this is the whole cost of
+    a no-op sync of 50,000 files (one ``stat`` each)."""
+    try:
+        data = json.loads((project.state_dir / "state.json").read_bytes())
+        inputs = data.get("inputs")
+        if data.get("version") != STATE_VERSION or not isinstance(inputs, str):
+            return None
+        if inputs != inputs_key(project):
+            return None
+        prefix = f"{project.root}/"
+        for name, entry in data["files"].items():
+            found = os.stat(prefix + name)
+            if (found.st_size, found.st_mtime_ns, found.st_ino, found.st_ctime_ns) != (
+                entry["size"],
+                entry["mtime_ns"],
+                entry["inode"],
+                entry["ctime_ns"],
+            ):
+                return None
+        return len(data["files"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def read_state(project: Project) -> State:
@@ -77,9 +129,10 @@ def read_state(project: Project) -> State:
             )
             for name, entry in data["files"].items()
         }
+        inputs = data.get("inputs")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return State()
-    return State(files)
+    return State(files, inputs if isinstance(inputs, str) else None)
 
 
 def write_state(project: Project, state: State) -> None:
@@ -101,6 +154,8 @@ def write_state(project: Project, state: State) -> None:
             for name, placed in sorted(state.files.items())
         },
     }
+    if state.inputs is not None:
+        payload["inputs"] = state.inputs
     text = json.dumps(payload, indent=1, sort_keys=True) + "\n"
     with contextlib.suppress(OSError):
         if (project.state_dir / "state.json").read_text(encoding="utf-8") == text:

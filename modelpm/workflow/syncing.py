@@ -32,7 +32,8 @@ from modelpm.project.session import (
     open_view,
     project_session,
 )
-from modelpm.project.state import State
+from modelpm.project.state import State, inputs_key, whole_and_untouched
+from modelpm.resolve.staleness import staleness
 from modelpm.values import Digest, SourceKind
 from modelpm.workflow.locking import lock_in_session, usable_lock
 from modelpm.workflow.results import SyncResult
@@ -161,6 +162,9 @@ def sync_in_session(
             # Which origin sent what; mirrors that could not be listed; bytes refused.
             report.served.update(engine.served)
             report.notes.extend([*session.mirrors.problems, *engine.warnings])
+    if not names and staleness(session.manifest, current).is_fresh:
+        # Every model of a fresh lock is in place: the next no-op needs only this state.
+        state.inputs = inputs_key(session.project)
     after_sync(session, plan, report, reporter)
     return SyncResult(lock_result, plan, report)
 
@@ -282,6 +286,8 @@ def in_sync(
     """
     view = open_view(project, Overrides(store=Path(store) if store is not None else None))
     view.manifest.check_names(names)
+    if not names and (count := whole_and_untouched(view.project)) is not None:
+        return count
     try:
         current = usable_lock(view, locked=True, frozen=frozen, offline=True)
     except (StaleLockError, LockfileError):

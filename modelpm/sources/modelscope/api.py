@@ -117,7 +117,12 @@ class MsApi:
             except _Refused as refused:
                 raise not_modelscope(self.endpoint, str(refused)) from None
             if status in _REDIRECTS and location:
-                target = urljoin(url, location)
+                try:
+                    target = urljoin(url, location)
+                except ValueError:  # a broken IPv6 literal: a Location that leads nowhere
+                    raise not_modelscope(
+                        self.endpoint, f"a redirect to an invalid URL, {status}"
+                    ) from None
                 if not same_origin(target, self.endpoint):
                     raise not_modelscope(self.endpoint, f"a redirect to another host, {status}")
                 url = target
