@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from modelpm.version import VERSION
+
 if TYPE_CHECKING:
     from modelpm.api import (
         LockResult,
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     )
     from modelpm.errors import ModelpmError
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "LockResult",

@@ -160,7 +160,7 @@ def test_anything_that_could_change_the_answer_goes_the_whole_way(
         (ws.root / "models" / "m" / "config.json").write_bytes(b"{}")  # same bytes, new inode time
         expected = None
     else:
-        monkeypatch.setattr(modelpm, "__version__", "99.0.0")
+        monkeypatch.setattr("modelpm.version.VERSION", "99.0.0")
     parsed: list[bool] = []
     real = modelpm.lockfile.io.parse_lock
 

@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelpm import version
 from modelpm.fs.atomic import atomic_write_text
 from modelpm.fs.errors import storage_errors
 from modelpm.project.layout import Project
@@ -72,9 +73,7 @@ class State:
 def inputs_key(project: Project) -> str | None:
     """The hash of what a whole sync was made from: modelpm's version, the manifest and
     the lock, byte for byte (None if either cannot be read)."""
-    from modelpm import __version__
-
-    digest = hashlib.sha256(f"modelpm {__version__} state {STATE_VERSION}\0".encode())
+    digest = hashlib.sha256(f"modelpm {version.VERSION} state {STATE_VERSION}\0".encode())
     try:
         for path in (project.manifest_path, project.lock_path):
             digest.update(path.read_bytes())
