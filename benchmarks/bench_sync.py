@@ -52,6 +52,17 @@ def build_repo(folder: Path, quick: bool) -> int:
     }
     sizes.update({f"config-{i:02d}.json": 600 + 37 * i for i in range(20)})
     folder.mkdir(parents=True, exist_ok=True)
+    # The index that names the shards, as in every sharded repo: without it the loaders
+    # (and weights = "auto") would not know the two files are one model.
+    index = json.dumps(
+        {
+            "weight_map": {
+                "a.weight": "model-00001-of-00002.safetensors",
+                "b.weight": "model-00002-of-00002.safetensors",
+            }
+        }
+    )
+    (folder / "model.safetensors.index.json").write_text(index)
     for name, size in sizes.items():
         path = folder / name
         if path.exists() and path.stat().st_size == size:
@@ -62,7 +73,7 @@ def build_repo(folder: Path, quick: bool) -> int:
                 chunk = min(left, 16 * MiB)
                 handle.write(os.urandom(chunk))
                 left -= chunk
-    return sum(sizes.values())
+    return sum(sizes.values()) + len(index)
 
 
 def run(

@@ -493,6 +493,14 @@ def test_the_guard_keeps_everything_rather_than_no_weights() -> None:
     assert guarded(paths, fair).kept == ("config.json", "model.safetensors")
 
 
+def test_shards_without_their_index_are_named_as_such_under_auto() -> None:
+    orphans = Repo({"config.json": 1, SHARDS[0]: 10, SHARDS[1]: 10})
+    with pytest.raises(NoFit, match=r"only as shards, with no index that names them") as caught:
+        orphans.select()
+    assert caught.value.hint is not None and 'weights = "all"' in caught.value.hint
+    assert 'weights = "auto"' not in caught.value.hint  # what the table already says
+
+
 def test_strict_choices_refuse_what_is_missing() -> None:
     with pytest.raises(
         NoFit, match=r"no safetensors weights in the repo root \(it has PyTorch .bin\)"

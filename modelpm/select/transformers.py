@@ -151,6 +151,13 @@ def strict_problem(choice: FolderChoice, wanted: str, variant: str | None) -> No
             "unless told a variant",
             hint=f'set variant = "{choice.variants()[0]}"',
         )
+    if choice.status == "format-missing" and wanted == "auto":
+        return NoFit(
+            f"no weights in {where} that the loaders would read: it has "
+            f"{', '.join(choice.formats())} only as shards, with no index that names them",
+            hint='add the shards\' *.index.json upstream, or set weights = "all" to take '
+            "every file",
+        )
     if choice.status == "format-missing":
         return NoFit(
             f"no {wanted} weights in {where} (it has {', '.join(choice.formats())})",
