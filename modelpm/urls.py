@@ -7,7 +7,7 @@ browsers and ``huggingface_hub`` compare them.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 Origin = tuple[str, str | None, int | None]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -54,6 +54,15 @@ def shown(url: str) -> str:
     if "@" in authority:
         authority = "***@" + authority.rsplit("@", 1)[1]
     return f"{head}://{authority}{slash}{path}"
+
+
+def redirect_target(url: str, location: str) -> str | None:
+    """Where a ``Location`` sent in answer to ``url`` leads; None if it leads nowhere (a
+    broken IPv6 literal makes ``urljoin`` raise: a hostile header must not crash anything)."""
+    try:
+        return urljoin(url, location)
+    except ValueError:
+        return None
 
 
 def same_origin(url: str, other: str) -> bool:

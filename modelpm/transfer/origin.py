@@ -27,9 +27,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urljoin
 
 from modelpm.errors import HubError, IntegrityError, ModelpmError
+from modelpm.urls import redirect_target
 from modelpm.values import Digest, RepoRef, SourceKind
 
 
@@ -158,10 +158,10 @@ def http_verdict(reply: ReplyHead, url: str, wanted: Wanted) -> Verdict | None:
         location = reply.headers.get("location")
         if not location:
             return Retry(f"HTTP {status} without a Location")
-        try:
-            return Follow(urljoin(url, location))
-        except ValueError:  # a broken IPv6 literal, a port of 99999: nowhere to go
+        target = redirect_target(url, location)
+        if target is None:
             return Fail(HubError(f"{wanted.label}: redirected to an invalid URL"))
+        return Follow(target)
     if status in (200, 206):
         return Accept()
     if status in (408, 429) or status >= 500:

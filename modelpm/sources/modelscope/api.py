@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode
 
 from modelpm.errors import HubError
 from modelpm.sources.modelscope.errors import ms_error, network_error, not_modelscope
@@ -33,7 +33,7 @@ from modelpm.transfer.http import HttpPool, Response
 from modelpm.transfer.origin import retry_after
 from modelpm.transfer.retry import SYSTEM_CLOCK, Clock, RetryPolicy
 from modelpm.transfer.transport import TransportError
-from modelpm.urls import same_origin
+from modelpm.urls import redirect_target, same_origin
 from modelpm.values import RepoRef
 
 API_RETRIES = RetryPolicy(retries=4, backoff=0.5, max_backoff=8.0, jitter=False)
@@ -117,12 +117,9 @@ class MsApi:
             except _Refused as refused:
                 raise not_modelscope(self.endpoint, str(refused)) from None
             if status in _REDIRECTS and location:
-                try:
-                    target = urljoin(url, location)
-                except ValueError:  # a broken IPv6 literal: a Location that leads nowhere
-                    raise not_modelscope(
-                        self.endpoint, f"a redirect to an invalid URL, {status}"
-                    ) from None
+                target = redirect_target(url, location)
+                if target is None:
+                    raise not_modelscope(self.endpoint, f"a redirect to an invalid URL, {status}")
                 if not same_origin(target, self.endpoint):
                     raise not_modelscope(self.endpoint, f"a redirect to another host, {status}")
                 url = target
