@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sync import Run, client_env, interleave, median, print_table, run, serving
+from bench_sync import Run, client_env, interleave, median, print_table, run, serving, spread
 
 from modelpm.testing import Fault, RemoteTestHub
 
@@ -105,15 +105,41 @@ class Scale:
         )
 
 
-def lock_models(work: Path, endpoint: str, hub: RemoteTestHub, repos: list[str]) -> tuple[Run, Run]:
+# The floor under `verify`: read and hash every file, nothing else, on every core (one
+# process per core, each taking every n-th file). Printed beside verify.
+HASH_ALL = """
+import hashlib, os, sys
+from concurrent.futures import ProcessPoolExecutor
+def part(args):
+    root, index, count = args
+    names = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+    for name in names[index::count]:
+        with open(name, "rb") as handle:
+            hashlib.file_digest(handle, "sha256")
+count = os.cpu_count() or 1
+with ProcessPoolExecutor(count) as pool:
+    list(pool.map(part, [(sys.argv[1], index, count) for index in range(count)]))
+"""
+
+
+def hash_floor(folder: Path, env: dict[str, str], hub: RemoteTestHub) -> Run:
+    return run([sys.executable, "-c", HASH_ALL, str(folder)], env, hub)
+
+
+def lock_models(
+    work: Path, endpoint: str, hub: RemoteTestHub, repos: list[str], runs: int
+) -> tuple[list[Run], list[Run]]:
     env = {**client_env(work, endpoint), "MODELPM_HOME": str(work / "lock-store")}
     project = work / "lock-project"
     project.mkdir(exist_ok=True)
-    (project / "models.lock").unlink(missing_ok=True)
     (project / "models.toml").write_text(
         "".join(f'[models.m{index:03d}]\nrepo = "{repo}"\n\n' for index, repo in enumerate(repos))
     )
-    ours = run([sys.executable, "-m", "modelpm", "lock", "--quiet"], env, hub, project)
+
+    def ours() -> Run:
+        (project / "models.lock").unlink(missing_ok=True)
+        return run([sys.executable, "-m", "modelpm", "lock", "--quiet"], env, hub, project)
+
     code = (
         "from huggingface_hub import HfApi\n"
         f"api = HfApi(endpoint={endpoint!r})\n"
@@ -121,21 +147,20 @@ def lock_models(work: Path, endpoint: str, hub: RemoteTestHub, repos: list[str])
         "    sha = api.model_info(repo, revision='main').sha\n"
         "    files = list(api.list_repo_tree(repo, revision=sha, recursive=True))\n"
     )
-    theirs = run([sys.executable, "-c", code], env, hub)
-    return ours, theirs
+    return interleave(runs, ours, lambda: run([sys.executable, "-c", code], env, hub))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", default="1000,10000", help="dataset sizes, comma-separated")
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--models", type=int, default=200)
+    parser.add_argument("--models", default="50,200", help="model counts, comma-separated")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per API answer")
     parser.add_argument("--work", type=Path, default=Path("bench-work-scale"))
     parser.add_argument("--quick", action="store_true", help="200 files, 20 models, one run")
     args = parser.parse_args()
     sizes = [200] if args.quick else [int(size) for size in args.files.split(",")]
-    model_count = 20 if args.quick else args.models
+    model_counts = [20] if args.quick else [int(count) for count in args.models.split(",")]
     work = args.work.resolve()
     rows: list[tuple[str, ...]] = []
     colds: list[tuple[int, float, float]] = []
@@ -147,10 +172,14 @@ def main() -> None:
             scale = Scale(work, endpoints["endpoint"], hub)
             ours, theirs = interleave(args.runs, scale.modelpm_cold, scale.official_cold)
             colds.append((size, median(ours), median(theirs)))
-            noop, status, verify = (
-                scale.modelpm("sync"),
-                scale.modelpm("status"),
-                scale.modelpm("verify"),
+            noop, status, verify, floor = (
+                [scale.modelpm("sync") for _ in range(max(args.runs, 3))],
+                [scale.modelpm("status") for _ in range(max(args.runs, 3))],
+                [scale.modelpm("verify") for _ in range(args.runs)],
+                [
+                    hash_floor(scale.project / "models" / "many", scale.env, hub)
+                    for _ in range(args.runs)
+                ],
             )
             rss = max(r.max_rss_mb for r in ours), max(r.max_rss_mb for r in theirs)
             rows.append(
@@ -159,7 +188,8 @@ def main() -> None:
                     f"{median(ours):.1f} s / {median(theirs):.1f} s",
                     f"{median(ours) / median(theirs):.2f}×",
                     f"{rss[0]:.0f} / {rss[1]:.0f} MB",
-                    f"{noop.seconds:.2f} / {status.seconds:.2f} / {verify.seconds:.2f} s",
+                    f"{median(noop):.2f} / {median(status):.2f} / {median(verify):.2f} s",
+                    f"{median(floor):.2f} s ({median(verify) / median(floor):.1f}×)",
                     scale.left_on_disk(),
                 )
             )
@@ -170,6 +200,7 @@ def main() -> None:
             "ratio",
             "peak RSS modelpm / official",
             "no-op sync / status / verify",
+            "read and hash only, all cores (verify's ratio)",
             "left on disk",
         ),
         rows,
@@ -183,24 +214,26 @@ def main() -> None:
             f"{math.log(theirs_large / theirs_small) / growth:.2f}"
         )
 
-    repos = build_models(work / "models", model_count)
-    specs = [f"{repo}={work / 'models' / repo.split('/')[1]}" for repo in repos]
-    with serving(*(arg for spec in specs for arg in ("--repo", spec))) as endpoints:
-        hub = RemoteTestHub(endpoints["endpoint"])
-        hub.add_fault(Fault("latency", origin="hub", seconds=args.latency, times=None))
-        ours_lock, theirs_lock = lock_models(work, endpoints["endpoint"], hub, repos)
-    print()
-    print_table(
-        ("lock", "modelpm lock", "official client, model by model", "ratio"),
-        [
-            (
-                f"{model_count} models, {args.latency * 1000:.0f} ms per API answer",
-                f"{ours_lock.seconds:.2f} s, {ours_lock.requests} requests",
-                f"{theirs_lock.seconds:.2f} s, {theirs_lock.requests} requests",
-                f"{ours_lock.seconds / theirs_lock.seconds:.2f}×",
+    lock_rows: list[tuple[str, ...]] = []
+    for count in model_counts:
+        repos = build_models(work / "models", count)
+        specs = [f"{repo}={work / 'models' / repo.split('/')[1]}" for repo in repos]
+        with serving(*(arg for spec in specs for arg in ("--repo", spec))) as endpoints:
+            hub = RemoteTestHub(endpoints["endpoint"])
+            hub.add_fault(Fault("latency", origin="hub", seconds=args.latency, times=None))
+            ours_lock, theirs_lock = lock_models(
+                work, endpoints["endpoint"], hub, repos, max(args.runs, 3)
             )
-        ],
-    )
+        lock_rows.append(
+            (
+                f"{count} models, {args.latency * 1000:.0f} ms per API answer",
+                f"{spread(ours_lock)}, {ours_lock[0].requests} requests",
+                f"{spread(theirs_lock)}, {theirs_lock[0].requests} requests",
+                f"{median(ours_lock) / median(theirs_lock):.2f}×",
+            )
+        )
+    print()
+    print_table(("lock", "modelpm lock", "official client, model by model", "ratio"), lock_rows)
 
 
 if __name__ == "__main__":

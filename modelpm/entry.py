@@ -96,6 +96,11 @@ def main() -> None:
     # huggingface_hub logs its own retries as warnings; modelpm reports what happened in
     # one error line when it matters, so the client's chatter stays out of the output.
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")
+    if sys.argv[1:] == ["--version"]:
+        from modelpm.version import VERSION
+
+        print(f"modelpm {VERSION}")
+        return
     if answer_noop_sync(sys.argv[1:]):
         return
     from modelpm.cli.main import main as cli_main

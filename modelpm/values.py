@@ -70,7 +70,7 @@ def is_link_mode(value: object) -> TypeGuard[LinkMode]:
     return value in LINK_MODES
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Digest:
     """A content hash a source attests: ``sha256`` (LFS files) or ``git-sha1`` (git blobs)."""
 

@@ -9,14 +9,19 @@ It never repairs anything; ``sync`` does.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.concurrency import map_bounded
-from modelpm.hashing import hash_file
+from modelpm.hashing import hash_fd
 from modelpm.lockfile.model import LockedFile, LockedModel
-from modelpm.paths import join_inside
+from modelpm.paths import check_repo_path
+
+# No link followed at the last step (a link there is not the placed file), and no wait on
+# a FIFO someone put in its place (O_NONBLOCK means nothing to a regular file).
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -44,24 +49,47 @@ class VerifyReport:
         return all(check.passed for check in self.models)
 
 
-def _file_state(root: Path, item: LockedFile) -> str:
-    path = join_inside(root, item.path)
+def _file_state(prefix: str, item: LockedFile) -> str:
+    """One open, one fstat, the reads: at 50,000 small files, each extra system call or
+    Path built per file is a visible share of the whole verify."""
     try:
-        if path.is_symlink() or not path.is_file():
+        fd = os.open(prefix + check_repo_path(item.path), _READ_FLAGS)
+    except OSError:
+        return "missing"  # not there, not reachable, or a symbolic link
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return "missing"
-        if path.stat().st_size != item.size:
+        if info.st_size != item.size:
             return "modified"
-        return "ok" if hash_file(path, item.digest.algorithm) == item.digest else "modified"
+        return "ok" if hash_fd(fd, item.digest.algorithm, item.size) == item.digest else "modified"
     except OSError:
         return "missing"
+    finally:
+        os.close(fd)
+
+
+# Below this size a file is checked on the calling thread: its cost is system calls and
+# Python, which hold the GIL, so more threads only contend for it (10,000-file verify:
+# 1.4 s on one thread, 3.0 s on four). Above it, hashing releases the GIL: threads help.
+SMALL_FILE = 1024 * 1024
 
 
 def check_model(model: LockedModel, root: Path, dest: str, jobs: int = 4) -> ModelCheck:
     """Hash every locked file of ``model`` under ``root/dest`` and list strangers."""
     folder = root / dest
-    states = map_bounded(lambda item: _file_state(folder, item), model.files, jobs, name="verify")
+    prefix = f"{folder}/"
+    large = [item for item in model.files if item.size > SMALL_FILE]
+    states = dict(
+        zip(
+            (item.path for item in large),
+            map_bounded(lambda item: _file_state(prefix, item), large, jobs, name="verify"),
+            strict=True,
+        )
+    )
     by_state: dict[str, list[str]] = {"ok": [], "missing": [], "modified": []}
-    for item, state in zip(model.files, states, strict=True):
+    for item in model.files:
+        state = states.get(item.path) or _file_state(prefix, item)
         by_state[state].append(item.path)
     locked = {item.path for item in model.files}
     unexpected = sorted(path for path in _walk(folder) if path not in locked)

@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -256,3 +257,20 @@ def bounded_lock_failure(ws: Workspace, seconds: float) -> str:
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.stderr
     return result.error
+
+
+def modelpm_process(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
+    """``modelpm ARGS --quiet`` in its own process, on ``ws`` (to be killed, or raced)."""
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": ws.hub.endpoint,
+        "MODELPM_HOME": str(ws.store),
+        "MODELPM_CONNECTIONS": "4",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "modelpm", *args, "--quiet"],
+        cwd=ws.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )

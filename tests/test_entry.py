@@ -18,6 +18,7 @@ import modelpm
 from modelpm.cli.main import app
 from modelpm.entry import SYNC_FLAGS, SYNC_FOR_THE_CLI, SYNC_OPTIONS, answer_noop_sync
 from modelpm.testing import TestHub
+from modelpm.workflow.reading import status
 from modelpm.workflow.syncing import in_sync
 
 
@@ -171,3 +172,29 @@ def test_anything_that_could_change_the_answer_goes_the_whole_way(
     monkeypatch.setattr("modelpm.lockfile.io.parse_lock", counting)
     assert in_sync(project=ws.root) == expected
     assert parsed, "the whole way: the lock was read"
+
+
+def test_status_after_a_whole_sync_is_read_from_the_state_with_the_same_rows(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    with monkeypatch.context() as whole_way:
+        whole_way.setattr("modelpm.workflow.reading.whole_and_untouched", lambda _project: None)
+        expected = status(project=ws.root)
+    assert [row.state for row in expected] == ["synced"]
+    with monkeypatch.context() as fast:
+        lock_never_parsed(fast)
+        assert status(project=ws.root) == expected
+    (ws.root / "models" / "m" / "config.json").write_bytes(b"{}")  # same bytes, new inode
+    assert [row.state for row in status(project=ws.root)] == ["partly-synced"]
+
+
+def test_version_is_printed_with_and_without_the_cli() -> None:
+    from modelpm.version import VERSION
+
+    fast = subprocess.run(
+        [sys.executable, "-m", "modelpm", "--version"], capture_output=True, text=True, check=True
+    )
+    assert fast.stdout == f"modelpm {VERSION}\n"
+    result = typer.testing.CliRunner().invoke(app, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"modelpm {VERSION}\n")

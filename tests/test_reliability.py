@@ -8,8 +8,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from support import (
     Workspace,
     all_text_under,
     make_workspace,
+    modelpm_process,
     random_bytes,
     use_token,
     wait_until,
@@ -63,22 +62,6 @@ def store_is_consistent(store: Path) -> None:
 def no_stray_files(dest: Path) -> None:
     strays = [p for p in dest.rglob("*") if p.name.startswith(".modelpm-tmp-")]
     assert not strays, strays
-
-
-def modelpm_process(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": ws.hub.endpoint,
-        "MODELPM_HOME": str(ws.store),
-        "MODELPM_CONNECTIONS": "4",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "modelpm", *args, "--quiet"],
-        cwd=ws.root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
 
 
 def test_kill_minus_nine_at_random_moments_never_leaves_a_bad_state(

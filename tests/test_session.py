@@ -28,7 +28,7 @@ class Ledger:
         self.unlocked_writes: list[str] = []
         for name in ("load_manifest", "read_lock", "read_state"):
             self._wrap(monkeypatch, session_module, name, write=False)
-        for name in ("write_lock", "write_state"):
+        for name in ("write_lock", "open_state_writer"):
             self._wrap(monkeypatch, session_module, name, write=True)
         self._wrap(monkeypatch, edit_module, "write_manifest", write=True)
 
@@ -80,7 +80,12 @@ def test_add_reads_each_file_once_and_writes_each_once_under_the_lock(
     result = api.add("acme/b", project=root, sources={"hf": source}, transport=source.transport)
     assert result.sync is not None and result.sync.report.downloaded == 1
     assert ledger.calls == Counter(
-        load_manifest=1, read_lock=1, read_state=1, write_manifest=1, write_lock=1, write_state=1
+        load_manifest=1,
+        read_lock=1,
+        read_state=1,
+        write_manifest=1,
+        write_lock=1,
+        open_state_writer=1,
     )
     assert ledger.unlocked_writes == []
 
@@ -92,7 +97,7 @@ def test_remove_writes_the_state_under_the_project_lock(
     ledger = Ledger(root, monkeypatch)
     result = api.remove("a", project=root)
     assert result.report.removed == 2
-    assert ledger.calls["write_state"] == 1 and ledger.calls["write_lock"] == 1
+    assert ledger.calls["open_state_writer"] == 1 and ledger.calls["write_lock"] == 1
     assert ledger.calls["read_lock"] == 1 and ledger.calls["read_state"] == 1
     assert ledger.unlocked_writes == []
 
@@ -119,7 +124,7 @@ def test_a_sync_with_work_reads_again_under_the_lock_and_writes_once(
     # project lock (another sync may have finished while this one waited for it).
     assert ledger.calls["load_manifest"] == 1
     assert ledger.calls["read_lock"] == 2 and ledger.calls["read_state"] == 2
-    assert ledger.calls["write_lock"] == 0 and ledger.calls["write_state"] == 1
+    assert ledger.calls["write_lock"] == 0 and ledger.calls["open_state_writer"] == 1
     assert ledger.unlocked_writes == []
     ledger.calls.clear()
     noop = api.sync(project=root, sources={"hf": source}, transport=source.transport)

@@ -34,6 +34,25 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from modelpm.version import VERSION
+
+        print(f"modelpm {VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    pass
+
+
 app.command(cls=Command)(project_cmds.lock)
 app.command(cls=Command)(project_cmds.sync)
 app.command(cls=Command)(project_cmds.verify)

@@ -23,14 +23,15 @@ _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}[0-9a-f]{{12}}-")
 
 def remove_temp_files(
     folder: Path,
-    keep: Collection[Path] = (),
+    keep: Collection[str] = (),
     *,
     of: str = "",
     recursive: bool = True,
     older_than: float = 0.0,
 ) -> int:
     """Delete temp files a killed run left in ``folder`` (and below, if ``recursive``),
-    for files named ``of`` if given, last written ``older_than`` seconds ago or earlier."""
+    for files named ``of`` if given, last written ``older_than`` seconds ago or earlier.
+    ``keep``: full paths, as text, never to delete (a locked file may have a temp name)."""
     cutoff = time.time() - older_than
     removed = 0
     if not folder.is_dir():
@@ -41,8 +42,10 @@ def remove_temp_files(
         if not recursive:
             folders.clear()
         for name in files:
-            path = Path(top) / name
-            if not _TEMP_NAME.match(name) or not name.endswith(of) or path in keep:
+            # The name first: most files are not temp files, and no path is built for them.
+            if not _TEMP_NAME.match(name) or not name.endswith(of):
+                continue
+            if os.path.join(top, name) in keep:
                 continue
             with contextlib.suppress(OSError):
                 info = os.stat(name, dir_fd=fd, follow_symlinks=False)

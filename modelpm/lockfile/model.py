@@ -18,7 +18,7 @@ from modelpm.values import Commit, Digest, RepoType, SourceKind
 LOCK_VERSION = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LockedFile:
     """One selected file of a model: repo path, size and the attested hash."""
 

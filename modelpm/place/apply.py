@@ -50,7 +50,8 @@ def apply_sync(
     reporter = reporter or NullReporter()
     placer = Placer(root, store, state, link)
     tasks = plan.tasks
-    targets = {root / task.target for task in tasks}
+    prefix = f"{root}/"
+    targets = {prefix + task.target for task in tasks}
     for folder in {task.dest for task in tasks}:
         remove_temp_files(root / folder, keep=targets)
     placer.report.kept = len(plan.keep)

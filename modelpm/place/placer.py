@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from modelpm.errors import ModelpmError, StorageError
+from modelpm.errors import ModelpmError
 from modelpm.fs.dirs import LinkInTheWay, entry_kind, open_folder, remove_empty_folders
 from modelpm.fs.errors import storage_error, storage_errors
 from modelpm.hashing import hash_fd
@@ -60,18 +60,17 @@ class Placer:
         except OSError as exc:
             raise storage_error(exc, self.root / task.target, "place") from None
         try:
-            with storage_errors(self.root / task.target, "place"):
-                how, placed = place_file(
-                    self.store.object_path(task.digest), self.root, task.target, self.mode
-                )
-        except StorageError as error:
-            if isinstance(error.__cause__, LinkInTheWay):
-                raise self._link_error(task, error.__cause__) from None
-            raise
+            how, placed = place_file(
+                self.store.object_path(task.digest), self.root, task.target, self.mode
+            )
+        except LinkInTheWay as exc:
+            raise self._link_error(task, exc) from None
+        except OSError as exc:  # the target's Path is built only now: 50,000 add up
+            raise storage_error(exc, self.root / task.target, "place") from exc
         if how == "hardlink":
             self.store.note_linked(task.digest)  # the link moved the object's change time
         with self.lock:
-            self.state.files[task.target] = PlacedFile.of(task.digest, placed)
+            self.state.record(task.target, PlacedFile.of(task.digest, placed))
             if how == "hardlink":
                 self.report.linked += 1
             else:
@@ -86,17 +85,18 @@ class Placer:
         except OSError:
             return False  # not there, not a file, or behind a link: place it anew
         try:
-            with storage_errors(self.root / task.target, "read"):
-                info = os.fstat(fd)
-                if info.st_size != task.size:
-                    return False
-                ok = hash_fd(fd, task.digest.algorithm, task.size) == task.digest
-                info = os.fstat(fd)
+            info = os.fstat(fd)
+            if info.st_size != task.size:
+                return False
+            ok = hash_fd(fd, task.digest.algorithm, task.size) == task.digest
+            info = os.fstat(fd)
+        except OSError as exc:
+            raise storage_error(exc, self.root / task.target, "read") from exc
         finally:
             os.close(fd)
         if ok:
             with self.lock:
-                self.state.files[task.target] = PlacedFile.of(task.digest, info)
+                self.state.record(task.target, PlacedFile.of(task.digest, info))
             return True
         if self._shares_store_inode(task, info):
             # Edited in place through the hard link: the store's copy is damaged too.
@@ -105,7 +105,7 @@ class Placer:
 
     def remove(self, target: str) -> None:
         """Remove a placed file nothing wants any more, unless someone changed it."""
-        record = self.state.files.pop(target)
+        record = self.state.forget(target)
         folder, name = _split(target)
         try:
             with open_folder(self.root, folder) as fd:

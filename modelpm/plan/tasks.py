@@ -16,7 +16,7 @@ from modelpm.paths import check_repo_path
 from modelpm.values import Commit, Digest, RepoRef, SourceKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileTask:
     """One locked file and where it goes (``target`` is relative to the project root)."""
 

@@ -5,7 +5,7 @@ Layout::
     <root>/models.toml        the manifest (hand-written, committed)
     <root>/models.lock        the lock (generated, committed)
     <root>/.modelpm/          private, machine-specific state (ignored by git)
-        state.json            what sync placed: per file size, mtime, inode, hash
+        state.sqlite          what sync placed: per file size, mtime, inode, hash
         sync.lock             held by the one command changing the project
         .gitignore            "*"
 """

@@ -32,7 +32,7 @@ from modelpm.manifest.model import MANIFEST_NAME, Manifest
 from modelpm.manifest.parse import load_manifest
 from modelpm.paths import outside_of
 from modelpm.project.layout import Project, find_project
-from modelpm.project.state import State, read_state, write_state
+from modelpm.project.state import State, StateWriter, open_state_writer, read_state
 from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class ProjectSession(ProjectView):
         super().__init__(view.project, view.manifest, view.config, view.opener, view._sources)
         self.manifest_written = False
         self.lock_written = False
-        self.state_changed = False
+        self.state_writer: StateWriter | None = None
 
     def write_manifest(self, text: str, manifest: Manifest) -> None:
         """Replace models.toml with ``text`` (parsed: ``manifest``); once per session."""
@@ -182,15 +182,17 @@ class ProjectSession(ProjectView):
         return written
 
     def touch_state(self) -> State:
-        """The state, to be changed in place and written when the session closes. It no
-        longer vouches for a whole sync (its ``inputs``) until a whole sync says so."""
-        self.state_changed = True
-        self.state.inputs = None
+        """The state, to be changed through its methods: each change is written through
+        as it happens (:class:`StateWriter`). It no longer vouches for a whole sync (its
+        ``inputs``) until a whole sync says so, on disk as in memory."""
+        if self.state_writer is None:
+            self.state_writer = open_state_writer(self.project, self.state)
+            self.state.inputs = None
         return self.state
 
     def close(self) -> None:
-        if self.state_changed:
-            write_state(self.project, self.state)
+        if self.state_writer is not None:
+            self.state_writer.close(self.state.inputs, self.state.models)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""What sync placed in a project: ``.modelpm/state.json``.
+"""What sync placed in a project: ``.modelpm/state.sqlite``.
 
 The state lets a no-op ``sync`` prove that nothing changed with one ``stat``
 per file and no network. It is a cache of facts about this machine: losing it
@@ -7,14 +7,27 @@ the file's size, mtime, inode and change time are exactly as recorded. The
 change time is what gives away an edit whose mtime was put back (``cp -p``,
 ``rsync -t``): no ``utime`` can set it. (A hard link that modelpm itself makes
 to the same store object also moves it; the planner asks the store's ledger
-for those.) Version 1 states (no change time) are read as empty: one re-hash.
+for those.)
+
+A sync records each file as it places it (:class:`StateWriter`, a transaction per batch),
+so a run that is killed or fails keeps the record of everything it placed and the next run
+re-hashes nothing. The format was chosen by measurement (``benchmarks/bench_state.py``, at
+50,000 files): SQLite from the standard library records the whole state in 0.3 s, a
+file in 2 ms and reads it back in 0.12 s with a 23 MB heap, where JSON in one piece
+needed 0.7 s to re-record a single file and 125 MB of heap. WAL with
+``synchronous=NORMAL``: a kill -9 loses nothing committed, a power loss at most the last
+batches (a re-hash).
 
 After a sync that placed every model of a fresh lock, the state also records the hash of
 the inputs it was made from (:func:`inputs_key`: modelpm's version, ``models.toml`` and
 ``models.lock``, byte for byte). While those are unchanged, the lock is still fresh and
 wants exactly the recorded files, so a no-op sync is proved by one ``stat`` per recorded
-file, with no lock to parse (:func:`whole_and_untouched`). Any session that may change the state
-drops the key first (:meth:`~modelpm.project.session.ProjectSession.touch_state`).
+file, with no lock to parse (:func:`whole_and_untouched`). A session that may change the
+state drops the key before it changes anything (:meth:`StateWriter.open`).
+
+The ``state.json`` that earlier builds wrote (version 2, JSON in one piece) is still read,
+and replaced by the database at the next sync that has work to do; version 1 (no change
+time) reads as empty.
 """
 
 from __future__ import annotations
@@ -23,19 +36,39 @@ import contextlib
 import hashlib
 import json
 import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from modelpm import version
+from modelpm.errors import StorageError
 from modelpm.fs.atomic import atomic_write_text
-from modelpm.fs.errors import storage_errors
 from modelpm.project.layout import Project
 from modelpm.values import Digest
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+STATE_NAME = "state.sqlite"
+LEGACY_NAME = "state.json"  # earlier builds: JSON in one piece, version 2
+_BATCH = 512  # records per transaction at most ...
+_BATCH_SECONDS = 0.5  # ... and at most this long between two
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,"
+    " ctime_ns INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+_SELECT = "SELECT name, digest, size, mtime_ns, inode, ctime_ns FROM files"
+_UPSERT = (
+    "INSERT OR REPLACE INTO files (name, digest, size, mtime_ns, inode, ctime_ns)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INT64 = 1 << 63  # st_ino is unsigned 64-bit; SQLite integers are signed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlacedFile:
     """A file sync put in a destination, and how it looked right after."""
 
@@ -62,12 +95,46 @@ class PlacedFile:
         return self.same_inode(stat) and stat.st_ctime_ns == self.ctime_ns
 
 
+@dataclass(frozen=True)
+class ModelSummary:
+    """What ``status`` shows of a locked model: recorded by a whole sync, so that while
+    its inputs are unchanged status needs no lock parsed."""
+
+    commit: str
+    files: int
+    size: int
+
+
+@dataclass(frozen=True)
+class WholeSync:
+    """A whole sync, still true: how many files it placed, and each model's summary."""
+
+    files: int
+    models: dict[str, ModelSummary]
+
+
 @dataclass
 class State:
-    """Mutable record of placed files: ``files[dest-relative-to-root path]``."""
+    """Record of placed files: ``files[dest-relative-to-root path]``. Change it through
+    :meth:`record` and :meth:`forget`, which also write it through while a session holds a
+    :class:`StateWriter` on it."""
 
     files: dict[str, PlacedFile] = field(default_factory=dict)
     inputs: str | None = None  # inputs_key() of the last whole sync, while nothing changed
+    models: dict[str, ModelSummary] = field(default_factory=dict)  # recorded with inputs
+    legacy: bool = False  # read from a state.json, which the writer replaces
+    writer: StateWriter | None = field(default=None, repr=False, compare=False)
+
+    def record(self, target: str, placed: PlacedFile) -> None:
+        self.files[target] = placed
+        if self.writer is not None:
+            self.writer.put(target, placed)
+
+    def forget(self, target: str) -> PlacedFile:
+        placed = self.files.pop(target)
+        if self.writer is not None:
+            self.writer.put(target, None)
+        return placed
 
 
 def inputs_key(project: Project) -> str | None:
@@ -83,40 +150,80 @@ def inputs_key(project: Project) -> str | None:
     return digest.hexdigest()
 
 
-def whole_and_untouched(project: Project) -> int | None:
-    """The number of files the last whole sync placed, if the manifest and lock are still
-    the ones it was made from and every file is exactly as it was placed; else None.
-
-    Read straight from the JSON, with no value built per file: this is the whole cost of
-    a no-op sync of 50,000 files (one ``stat`` each)."""
+@contextlib.contextmanager
+def _reading(project: Project) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the state (raises sqlite3.Error if there is none)."""
+    path = project.state_dir / STATE_NAME
+    if not path.is_file():
+        raise sqlite3.OperationalError("no state")
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
     try:
-        data = json.loads((project.state_dir / "state.json").read_bytes())
-        inputs = data.get("inputs")
-        if data.get("version") != STATE_VERSION or not isinstance(inputs, str):
-            return None
-        if inputs != inputs_key(project):
-            return None
-        prefix = f"{project.root}/"
-        for name, entry in data["files"].items():
-            found = os.stat(prefix + name)
-            if (found.st_size, found.st_mtime_ns, found.st_ino, found.st_ctime_ns) != (
-                entry["size"],
-                entry["mtime_ns"],
-                entry["inode"],
-                entry["ctime_ns"],
-            ):
+        if db.execute("PRAGMA user_version").fetchone()[0] != STATE_VERSION:
+            raise sqlite3.DatabaseError("a state of another version")
+        yield db
+    finally:
+        db.close()
+
+
+def _fact(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM facts WHERE key = ?", (key,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def whole_and_untouched(project: Project) -> WholeSync | None:
+    """The last whole sync, if the manifest and lock are still the ones it was made from
+    and every file is exactly as it was placed; else None.
+
+    Streamed from the database, with no value built per file: this is the whole cost of a
+    no-op sync of 50,000 files (one ``stat`` each)."""
+    try:
+        with _reading(project) as db:
+            recorded = _fact(db, "inputs")
+            if recorded is None or recorded != inputs_key(project):
                 return None
-        return len(data["files"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            models = {
+                name: ModelSummary(str(commit), int(files), int(size))
+                for name, (commit, files, size) in json.loads(_fact(db, "models") or "").items()
+            }
+            prefix = f"{project.root}/"
+            count = 0
+            rows = db.execute("SELECT name, size, mtime_ns, inode, ctime_ns FROM files")
+            for name, size, mtime_ns, inode, ctime_ns in rows:
+                found = os.stat(prefix + name)
+                if (found.st_size, found.st_mtime_ns, found.st_ino % _INT64, found.st_ctime_ns) != (
+                    size,
+                    mtime_ns,
+                    inode % _INT64,
+                    ctime_ns,
+                ):
+                    return None
+                count += 1
+            return WholeSync(count, models)
+    except (OSError, sqlite3.Error, ValueError, TypeError, AttributeError):
         return None
 
 
 def read_state(project: Project) -> State:
     """The recorded state; an unreadable or foreign state is treated as empty (costs a re-hash)."""
-    path = project.state_dir / "state.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != STATE_VERSION:
+        with _reading(project) as db:
+            files = {
+                name: PlacedFile(
+                    Digest.parse(*digest.rsplit("-", 1)), size, mtime_ns, inode % (1 << 64), ctime
+                )
+                for name, digest, size, mtime_ns, inode, ctime in db.execute(_SELECT)
+            }
+            return State(files, _fact(db, "inputs"))
+    except (sqlite3.Error, ValueError, TypeError):
+        pass
+    return _read_legacy(project)
+
+
+def _read_legacy(project: Project) -> State:
+    """A ``state.json`` of version 2, as earlier builds wrote it (its inputs key unused)."""
+    try:
+        data = json.loads((project.state_dir / LEGACY_NAME).read_text(encoding="utf-8"))
+        if data.get("version") != 2:
             return State()
         files = {
             name: PlacedFile(
@@ -128,35 +235,165 @@ def read_state(project: Project) -> State:
             )
             for name, entry in data["files"].items()
         }
-        inputs = data.get("inputs")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return State()
-    return State(files, inputs if isinstance(inputs, str) else None)
+    return State(files, legacy=True)
 
 
-def write_state(project: Project, state: State) -> None:
-    with storage_errors(project.state_dir, "create"):
-        project.state_dir.mkdir(exist_ok=True)
+def open_state_writer(project: Project, state: State) -> StateWriter:
+    """A :class:`StateWriter` bound to ``state``; one clear line if it cannot be opened."""
     ignore = project.state_dir / ".gitignore"
     if not ignore.exists():
         atomic_write_text(ignore, "*\n")
-    payload: dict[str, Any] = {
-        "version": STATE_VERSION,
-        "files": {
-            name: {
-                "digest": placed.digest.key,
-                "size": placed.size,
-                "mtime_ns": placed.mtime_ns,
-                "inode": placed.inode,
-                "ctime_ns": placed.ctime_ns,
-            }
-            for name, placed in sorted(state.files.items())
-        },
-    }
-    if state.inputs is not None:
-        payload["inputs"] = state.inputs
-    text = json.dumps(payload, indent=1, sort_keys=True) + "\n"
-    with contextlib.suppress(OSError):
-        if (project.state_dir / "state.json").read_text(encoding="utf-8") == text:
+    try:
+        return StateWriter.open(project, state)
+    except sqlite3.Error as error:
+        raise _cannot_record(project.state_dir / STATE_NAME, error) from None
+
+
+def _cannot_record(path: Path, error: sqlite3.Error) -> StorageError:
+    return StorageError(
+        f"cannot record the project state in {path}: {error}",
+        hint="free space or fix the permissions of that folder, then run sync again "
+        "(it re-checks every file it could not record)",
+    )
+
+
+class StateWriter:
+    """Writes a session's changes to the state through, a batch per transaction.
+
+    Thread-safe (placing runs on several threads). A write that fails is kept as the
+    error to raise at :meth:`close`: the files are placed all the same, and what is not
+    recorded costs a re-hash, never a wrong file."""
+
+    def __init__(self, project: Project, db: sqlite3.Connection) -> None:
+        self.path = project.state_dir / STATE_NAME
+        self._db = db
+        self._lock = threading.Lock()
+        self._pending: list[tuple[str, PlacedFile | None]] = []
+        self._flushed = time.monotonic()
+        self._timer: threading.Timer | None = None
+        self._closed = False
+        self._error: sqlite3.Error | None = None
+
+    @classmethod
+    def open(cls, project: Project, state: State) -> StateWriter:
+        """The writer for ``state`` (read from ``project``), which is bound to it. The
+        recorded inputs key is dropped at once: from here on, files may change."""
+        path = project.state_dir / STATE_NAME
+        try:
+            db = _connect(path)
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) or not path.is_file():
+                raise  # cannot be opened at all (permissions, a folder in the way)
+            # Not a database of ours (or damaged): it was read as empty, start afresh.
+            for leftover in (path, path.with_name(STATE_NAME + "-wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            db = _connect(path)
+        writer = cls(project, db)
+        with db:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM facts")
+            if state.legacy:
+                db.execute("DELETE FROM files")
+                db.executemany(
+                    _UPSERT,
+                    [_row(name, placed) for name, placed in state.files.items()],
+                )
+        if state.legacy:
+            with contextlib.suppress(OSError):
+                (project.state_dir / LEGACY_NAME).unlink()
+            state.legacy = False
+        state.writer = writer
+        return writer
+
+    def put(self, target: str, placed: PlacedFile | None) -> None:
+        """Record ``target`` as ``placed`` (None: no longer placed)."""
+        with self._lock:
+            self._pending.append((target, placed))
+            if len(self._pending) >= _BATCH or time.monotonic() - self._flushed > _BATCH_SECONDS:
+                self._flush()
+            elif self._timer is None:
+                # Small files may all land at once and a long download follow: what was
+                # placed is committed within the interval even if nothing else comes.
+                self._timer = threading.Timer(_BATCH_SECONDS, self._flush_later)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _flush_later(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._closed:
+                self._flush()
+
+    def close(self, inputs: str | None, models: dict[str, ModelSummary] | None = None) -> None:
+        """Write what is pending, and the inputs key with the models' summaries if a whole
+        sync set them; then close."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._closed = True
+            self._flush(inputs, models or {})
+            self._db.close()
+            if self._error is not None:
+                raise _cannot_record(self.path, self._error)
+
+    def _flush(
+        self, inputs: str | None = None, models: dict[str, ModelSummary] | None = None
+    ) -> None:
+        last = dict(self._pending)  # each target's latest change: upserts and deletes apart
+        self._pending = []
+        self._flushed = time.monotonic()
+        if self._error is not None:
             return
-    atomic_write_text(project.state_dir / "state.json", text)
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    _UPSERT,
+                    [_row(name, placed) for name, placed in last.items() if placed is not None],
+                )
+                self._db.executemany(
+                    "DELETE FROM files WHERE name = ?",
+                    [(name,) for name, placed in last.items() if placed is None],
+                )
+                if inputs is not None:
+                    summaries = {
+                        name: [model.commit, model.files, model.size]
+                        for name, model in sorted((models or {}).items())
+                    }
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)",
+                        [("inputs", inputs), ("models", json.dumps(summaries))],
+                    )
+        except sqlite3.Error as error:
+            self._error = error
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """The state database, created if missing (raises sqlite3.DatabaseError if foreign)."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise sqlite3.OperationalError(str(exc)) from exc
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        found = db.execute("PRAGMA user_version").fetchone()[0]
+        if found not in (0, STATE_VERSION):
+            raise sqlite3.DatabaseError(f"a state of version {found}")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {STATE_VERSION}")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _row(name: str, placed: PlacedFile) -> tuple[str, str, int, int, int, int]:
+    inode = placed.inode - (1 << 64) if placed.inode >= _INT64 else placed.inode
+    return (name, placed.digest.key, placed.size, placed.mtime_ns, inode, placed.ctime_ns)

@@ -19,7 +19,7 @@ from modelpm.transfer.origin import Origin
 from modelpm.values import Commit, Digest, RepoRef, SourceKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteFile:
     """A file of a commit as the source lists it."""
 

@@ -32,7 +32,7 @@ from modelpm.project.session import (
     open_view,
     project_session,
 )
-from modelpm.project.state import State, inputs_key, whole_and_untouched
+from modelpm.project.state import ModelSummary, State, inputs_key, whole_and_untouched
 from modelpm.resolve.staleness import staleness
 from modelpm.values import Digest, SourceKind
 from modelpm.workflow.locking import lock_in_session, usable_lock
@@ -165,6 +165,10 @@ def sync_in_session(
     if not names and staleness(session.manifest, current).is_fresh:
         # Every model of a fresh lock is in place: the next no-op needs only this state.
         state.inputs = inputs_key(session.project)
+        state.models = {
+            model.name: ModelSummary(model.commit, len(model.files), model.total_size)
+            for model in current.models
+        }
     after_sync(session, plan, report, reporter)
     return SyncResult(lock_result, plan, report)
 
@@ -286,8 +290,8 @@ def in_sync(
     """
     view = open_view(project, Overrides(store=Path(store) if store is not None else None))
     view.manifest.check_names(names)
-    if not names and (count := whole_and_untouched(view.project)) is not None:
-        return count
+    if not names and (whole := whole_and_untouched(view.project)) is not None:
+        return whole.files
     try:
         current = usable_lock(view, locked=True, frozen=frozen, offline=True)
     except (StaleLockError, LockfileError):
