@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import typer
 
 from modelpm import api
 from modelpm.cli.common import JsonOption, NamesArgument, ProjectOption, run, stderr, stdout
-from modelpm.workflow.auditing import ModelAudit
+
+if TYPE_CHECKING:  # loaded when the command runs, not for every command's parser
+    from modelpm.workflow.auditing import ModelAudit
 
 SHOWN = 4  # imports named per pickle; the rest are counted
 
