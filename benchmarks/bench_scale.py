@@ -95,12 +95,12 @@ class Scale:
         return run([sys.executable, "-c", code], self.env, self.hub)
 
     def left_on_disk(self) -> str:
-        state = self.project / ".modelpm" / "state.json"
+        state = sum(path.stat().st_size for path in (self.project / ".modelpm").glob("state*"))
         lock = self.project / "models.lock"
         locks = self.work / "store" / "locks"
         lock_files = sum(1 for _ in locks.rglob("*")) if locks.exists() else 0
         return (
-            f"state {state.stat().st_size / 1e6:.1f} MB, lock {lock.stat().st_size / 1e6:.1f} MB, "
+            f"state {state / 1e6:.1f} MB, lock {lock.stat().st_size / 1e6:.1f} MB, "
             f"{lock_files} lock files in the store"
         )
 
