@@ -15,13 +15,8 @@ from support import Workspace, make_workspace, modelpm_process, random_bytes, wa
 
 from modelpm.hashing import hash_fd
 from modelpm.project.layout import Project
-from modelpm.project.state import (
-    PlacedFile,
-    State,
-    open_state_writer,
-    read_state,
-    whole_and_untouched,
-)
+from modelpm.project.state import PlacedFile, State, read_state, whole_and_untouched
+from modelpm.project.state_writer import open_state_writer
 from modelpm.testing import Fault, TestHub
 from modelpm.values import Digest
 

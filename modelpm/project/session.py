@@ -32,7 +32,8 @@ from modelpm.manifest.model import MANIFEST_NAME, Manifest
 from modelpm.manifest.parse import load_manifest
 from modelpm.paths import outside_of
 from modelpm.project.layout import Project, find_project
-from modelpm.project.state import State, StateWriter, open_state_writer, read_state
+from modelpm.project.state import State, read_state
+from modelpm.project.state_writer import StateWriter, open_state_writer
 from modelpm.values import SourceKind
 
 if TYPE_CHECKING:
