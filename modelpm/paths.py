@@ -92,8 +92,12 @@ def check_tree(paths: Iterable[str]) -> None:
         if path in seen:
             raise TreeError(path, "twice")
         seen.add(path)
-        parts = path.split("/")
-        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
+        # Its folders, deepest first, up to one already known (whose own folders are too):
+        # files share folders, so most paths add nothing.
+        end = path.rfind("/")
+        while end > 0 and path[:end] not in folders:
+            folders.add(path[:end])
+            end = path.rfind("/", 0, end)
     clash = next((path for path in sorted(seen) if path in folders), None)
     if clash is not None:
         raise TreeError(clash, "both as a file and as a folder")

@@ -9,19 +9,13 @@ It never repairs anything; ``sync`` does.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelpm.concurrency import map_bounded
-from modelpm.hashing import hash_fd
-from modelpm.lockfile.model import LockedFile, LockedModel
-from modelpm.paths import check_repo_path
-
-# No link followed at the last step (a link there is not the placed file), and no wait on
-# a FIFO someone put in its place (O_NONBLOCK means nothing to a regular file).
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+from modelpm.filecheck import file_state, states_of
+from modelpm.lockfile.model import LockedModel
 
 
 @dataclass(frozen=True)
@@ -49,29 +43,8 @@ class VerifyReport:
         return all(check.passed for check in self.models)
 
 
-def _file_state(prefix: str, item: LockedFile) -> str:
-    """One open, one fstat, the reads: at 50,000 small files, each extra system call or
-    Path built per file is a visible share of the whole verify."""
-    try:
-        fd = os.open(prefix + check_repo_path(item.path), _READ_FLAGS)
-    except OSError:
-        return "missing"  # not there, not reachable, or a symbolic link
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return "missing"
-        if info.st_size != item.size:
-            return "modified"
-        return "ok" if hash_fd(fd, item.digest.algorithm, item.size) == item.digest else "modified"
-    except OSError:
-        return "missing"
-    finally:
-        os.close(fd)
-
-
-# Below this size a file is checked on the calling thread: its cost is system calls and
-# Python, which hold the GIL, so more threads only contend for it (10,000-file verify:
-# 1.4 s on one thread, 3.0 s on four). Above it, hashing releases the GIL: threads help.
+# Above this size hashing releases the GIL, and files are checked on threads; below it, on
+# this thread and helper processes (:mod:`modelpm.filecheck`).
 SMALL_FILE = 1024 * 1024
 
 
@@ -80,17 +53,18 @@ def check_model(model: LockedModel, root: Path, dest: str, jobs: int = 4) -> Mod
     folder = root / dest
     prefix = f"{folder}/"
     large = [item for item in model.files if item.size > SMALL_FILE]
+    small = [item for item in model.files if item.size <= SMALL_FILE]
     states = dict(
         zip(
             (item.path for item in large),
-            map_bounded(lambda item: _file_state(prefix, item), large, jobs, name="verify"),
+            map_bounded(lambda item: file_state(prefix, item), large, jobs, name="verify"),
             strict=True,
         )
     )
+    states.update(zip((item.path for item in small), states_of(prefix, small), strict=True))
     by_state: dict[str, list[str]] = {"ok": [], "missing": [], "modified": []}
     for item in model.files:
-        state = states.get(item.path) or _file_state(prefix, item)
-        by_state[state].append(item.path)
+        by_state[states[item.path]].append(item.path)
     locked = {item.path for item in model.files}
     unexpected = sorted(path for path in _walk(folder) if path not in locked)
     return ModelCheck(
@@ -104,14 +78,17 @@ def check_model(model: LockedModel, root: Path, dest: str, jobs: int = 4) -> Mod
 
 
 def _walk(folder: Path) -> Iterable[str]:
-    """Every file (and symlink) under ``folder`` as a '/'-separated relative path."""
+    """Every file (and symlink) under ``folder`` as a '/'-separated relative path, joined
+    as text (a Path per file was a tenth of a 50,000-file verify)."""
     if not folder.is_dir():
         return
-    for current, dirs, files in os.walk(folder):
+    top = str(folder)
+    for current, dirs, files in os.walk(top):
         dirs.sort()
-        base = Path(current).relative_to(folder)
+        relative = os.path.relpath(current, top)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
         for name in sorted(files):
-            yield (base / name).as_posix()
+            yield prefix + name
         for name in dirs:
-            if (Path(current) / name).is_symlink():
-                yield (base / name).as_posix()
+            if os.path.islink(os.path.join(current, name)):
+                yield prefix + name

@@ -128,13 +128,15 @@ def _parse_file(raw: Any, ctx: str) -> LockedFile:
         size = check_size(size, path)
     except ValueError:
         raise LockfileError(f"{ctx}: file {path!r} has an invalid 'size'", hint=_HINT) from None
-    algorithms = [name for name in HASH_LENGTHS if name in raw]
-    unknown = set(raw) - {"path", "size", *HASH_LENGTHS}
-    if len(algorithms) != 1 or unknown:
+    # Exactly path, size and one digest: three keys, one of them an algorithm (no set is
+    # built per file: a lock has 50,000 of these).
+    algorithm = (
+        next((name for name in HASH_LENGTHS if name in raw), None) if len(raw) == 3 else None
+    )
+    if algorithm is None:
         raise LockfileError(
             f"{ctx}: file {path!r} must have exactly one of 'sha256' or 'git-sha1'", hint=_HINT
         )
-    algorithm = algorithms[0]
     try:
         digest = Digest(algorithm, raw[algorithm])
     except (ValueError, TypeError) as exc:
