@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sync import Run, client_env, interleave, median, print_table, run, serving, spread
+from bench_sync import Bench, Run, client_env, interleave, median, print_table, run, serving, spread
 
 from modelpm.testing import Fault, RemoteTestHub
 
@@ -56,20 +56,13 @@ def build_models(folder: Path, count: int) -> list[str]:
     return repos
 
 
-class Scale:
+class Scale(Bench):
+    """The dataset's contenders: one project and store, the official client beside."""
+
     def __init__(self, work: Path, endpoint: str, hub: RemoteTestHub) -> None:
-        self.work = work
-        self.endpoint = endpoint
-        self.hub = hub
-        self.env = {**client_env(work, endpoint), "MODELPM_HOME": str(work / "store")}
+        super().__init__(work, endpoint, hub)
+        self.env = {**self.env, "MODELPM_HOME": str(work / "store")}
         self.project = work / "project"
-
-    def _fresh(self, path: Path) -> Path:
-        import shutil
-
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True)
-        return path
 
     def modelpm(self, *args: str) -> Run:
         quiet = ["--quiet"] if args[0] == "sync" else []
@@ -77,15 +70,15 @@ class Scale:
         return run(command, self.env, self.hub, self.project)
 
     def modelpm_cold(self) -> Run:
-        self._fresh(self.work / "store")
-        self._fresh(self.project)
+        self.fresh("store")
+        self.fresh("project")
         (self.project / "models.toml").write_text(
             f'[models.many]\nrepo = "{DATASET}"\nrepo-type = "dataset"\n'
         )
         return self.modelpm("sync")
 
     def official_cold(self) -> Run:
-        target = self._fresh(self.work / "official")
+        target = self.fresh("official")
         code = (
             "from huggingface_hub import snapshot_download\n"
             f"snapshot_download({DATASET!r}, repo_type='dataset', "

@@ -97,9 +97,9 @@ def main() -> None:
     # one error line when it matters, so the client's chatter stays out of the output.
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")
     if sys.argv[1:] == ["--version"]:
-        from modelpm.version import VERSION
+        from modelpm.version import version_line
 
-        print(f"modelpm {VERSION}")
+        print(version_line())
         return
     if answer_noop_sync(sys.argv[1:]):
         return

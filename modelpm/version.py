@@ -4,3 +4,8 @@ package face (:mod:`modelpm`, which loads the whole API) from below would be a c
 from __future__ import annotations
 
 VERSION = "0.1.0"  # the same as pyproject.toml's
+
+
+def version_line() -> str:
+    """What ``modelpm --version`` prints."""
+    return f"modelpm {VERSION}"

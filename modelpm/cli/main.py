@@ -38,9 +38,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from modelpm.version import VERSION
+        from modelpm.version import version_line
 
-        print(f"modelpm {VERSION}")
+        print(version_line())
         raise typer.Exit()
 
 

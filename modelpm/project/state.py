@@ -49,7 +49,12 @@ STATE_VERSION = 3
 STATE_NAME = "state.sqlite"
 LEGACY_NAME = "state.json"  # earlier builds: JSON in one piece, version 2
 _SELECT = "SELECT name, digest, size, mtime_ns, inode, ctime_ns FROM files"
-SIGNED_LIMIT = 1 << 63  # st_ino is unsigned 64-bit; SQLite integers are signed
+INODES = 1 << 64  # st_ino is unsigned 64-bit, SQLite's integers signed: stored modulo this
+
+
+def stored_inode(inode: int) -> int:
+    """``inode`` as SQLite can hold it; ``stored % INODES`` gives it back."""
+    return inode - INODES if inode >= INODES // 2 else inode
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +188,12 @@ def whole_and_untouched(project: Project) -> WholeSync | None:
                 if (
                     found.st_size,
                     found.st_mtime_ns,
-                    found.st_ino % SIGNED_LIMIT,
+                    found.st_ino,
                     found.st_ctime_ns,
                 ) != (
                     size,
                     mtime_ns,
-                    inode % SIGNED_LIMIT,
+                    inode % INODES,
                     ctime_ns,
                 ):
                     return None
@@ -204,7 +209,7 @@ def read_state(project: Project) -> State:
         with _reading(project) as db:
             files = {
                 name: PlacedFile(
-                    Digest.parse(*digest.rsplit("-", 1)), size, mtime_ns, inode % (1 << 64), ctime
+                    Digest.parse(*digest.rsplit("-", 1)), size, mtime_ns, inode % INODES, ctime
                 )
                 for name, digest, size, mtime_ns, inode, ctime in db.execute(_SELECT)
             }

@@ -19,12 +19,12 @@ from modelpm.fs.atomic import atomic_write_text
 from modelpm.project.layout import Project
 from modelpm.project.state import (
     LEGACY_NAME,
-    SIGNED_LIMIT,
     STATE_NAME,
     STATE_VERSION,
     ModelSummary,
     PlacedFile,
     State,
+    stored_inode,
 )
 
 _BATCH = 512  # records per transaction at most ...
@@ -196,5 +196,5 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _row(name: str, placed: PlacedFile) -> tuple[str, str, int, int, int, int]:
-    inode = placed.inode - (1 << 64) if placed.inode >= SIGNED_LIMIT else placed.inode
+    inode = stored_inode(placed.inode)
     return (name, placed.digest.key, placed.size, placed.mtime_ns, inode, placed.ctime_ns)
