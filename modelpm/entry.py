@@ -1,14 +1,17 @@
-"""The ``modelpm`` command's entry point: a no-op ``sync`` answered before the CLI loads.
+"""The ``modelpm`` command's entry point: a no-op ``sync`` and a synced project's
+``status`` answered before the CLI loads.
 
 ``modelpm sync`` on a synced project is what CI jobs and scripts run most, and it
-should cost next to nothing. The library answers it with one ``stat`` per file
-in a few milliseconds, but typer and rich take ~0.15 s to import and to build
-their parameter parsers. So the entry point first tries :func:`answer_noop_sync`:
-it accepts only the plain spellings of ``sync`` (names and the flags in
-:data:`SYNC_FLAGS` / :data:`SYNC_OPTIONS`) and answers only when
-:func:`modelpm.workflow.syncing.in_sync` says there is nothing to do. Anything else — help,
-an unknown flag, a bad value, an error, real work — goes to the full CLI, which
-parses the arguments again and reports exactly as it always does.
+should cost next to nothing; ``modelpm status`` is what people type to see where they
+are. The library answers both from one ``stat`` per file, but typer and pydantic take
+~0.25 s to import and to build their parameter parsers. So the entry point first tries
+:func:`answer_noop_sync`: it accepts only the plain spellings of ``sync`` (names and the
+flags in :data:`SYNC_FLAGS` / :data:`SYNC_OPTIONS`) and answers only when
+:func:`modelpm.workflow.syncing.in_sync` says there is nothing to do. Then
+:func:`answer_synced_status`, the same way: plain spellings only, and only when the last
+whole sync still holds. Anything else — help, an unknown flag, a bad value, an error,
+real work — goes to the full CLI, which parses the arguments again and reports exactly as
+it always does.
 """
 
 from __future__ import annotations
@@ -41,31 +44,19 @@ SYNC_OPTIONS = frozenset({"--project", "--jobs", "-j", "--connections"})
 SYNC_FOR_THE_CLI = frozenset({"--dry-run"})
 
 
+# `status` prints the same with any of these; anything else (`--help`, a name) is the CLI's.
+STATUS_FLAGS = frozenset({"--json"})
+STATUS_OPTIONS = frozenset({"--project"})
+
+
 def answer_noop_sync(argv: Sequence[str]) -> bool:
     """Print the no-op answer and return True if ``argv`` is a ``sync`` with nothing to do."""
     if not argv or argv[0] != "sync":
         return False
-    flags: set[str] = set()
-    values: dict[str, str] = {}
-    names: list[str] = []
-    rest = list(argv[1:])
-    while rest:
-        arg = rest.pop(0)
-        option, equals, value = arg.partition("=")
-        if option in SYNC_OPTIONS:
-            if equals and not option.startswith("--"):
-                return False  # click reads `-j=4` as the value "=4"; let it say so
-            if not equals:
-                if not rest:
-                    return False
-                value = rest.pop(0)
-            values[option] = value
-        elif arg in SYNC_FLAGS:
-            flags.add(arg)
-        elif arg.startswith("-"):
-            return False  # --help, `--`, a typo: the CLI knows what to say
-        else:
-            names.append(arg)
+    parsed = _plain_arguments(argv[1:], SYNC_FLAGS, SYNC_OPTIONS)
+    if parsed is None:
+        return False
+    flags, values, names = parsed
     for option in ("--jobs", "-j", "--connections"):
         if option in values and not (values[option].isdigit() and int(values[option]) >= 1):
             return False
@@ -73,11 +64,8 @@ def answer_noop_sync(argv: Sequence[str]) -> bool:
     from modelpm.errors import ModelpmError
     from modelpm.workflow.syncing import in_sync
 
-    project = values.get("--project")
     try:
-        in_place = in_sync(
-            names, project=Path(project) if project else None, frozen="--frozen" in flags
-        )
+        in_place = in_sync(names, project=_project(values), frozen="--frozen" in flags)
     except (ModelpmError, OSError):
         return False
     if in_place is None:
@@ -85,6 +73,64 @@ def answer_noop_sync(argv: Sequence[str]) -> bool:
     if not flags & {"--quiet", "-q"}:
         print(noop_message(in_place), file=sys.stderr)
     return True
+
+
+def answer_synced_status(argv: Sequence[str]) -> bool:
+    """Print ``status`` and return True if ``argv`` is a ``status`` of a project whose last
+    whole sync still holds (every row then comes from what that sync recorded)."""
+    if not argv or argv[0] != "status":
+        return False
+    parsed = _plain_arguments(argv[1:], STATUS_FLAGS, STATUS_OPTIONS)
+    if parsed is None or parsed[2]:
+        return False  # `status` takes no names: the CLI says so
+    flags, values, _names = parsed
+    from modelpm.errors import ModelpmError
+    from modelpm.workflow.reading import synced_status
+
+    try:
+        rows = synced_status(_project(values))
+    except (ModelpmError, OSError):
+        return False
+    if rows is None:
+        return False
+    from modelpm.cli.status_view import print_status
+
+    print_status(rows, json_output="--json" in flags)
+    return True
+
+
+def _plain_arguments(
+    args: Sequence[str], known_flags: frozenset[str], known_options: frozenset[str]
+) -> tuple[set[str], dict[str, str], list[str]] | None:
+    """The flags, option values and names in ``args``, if every one is spelled plainly;
+    None for anything the CLI should answer (an unknown flag, a missing value, ``--``)."""
+    flags: set[str] = set()
+    values: dict[str, str] = {}
+    names: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        option, equals, value = arg.partition("=")
+        if option in known_options:
+            if equals and not option.startswith("--"):
+                return None  # click reads `-j=4` as the value "=4"; let it say so
+            if not equals:
+                if not rest:
+                    return None
+                value = rest.pop(0)
+            values[option] = value
+        elif arg in known_flags:
+            flags.add(arg)
+        elif arg.startswith("-"):
+            return None  # --help, `--`, a typo: the CLI knows what to say
+        else:
+            names.append(arg)
+    return flags, values, names
+
+
+def _project(values: dict[str, str]) -> Path | None:
+    project = values.get("--project")
+    return Path(project) if project else None
 
 
 def main() -> None:
@@ -101,7 +147,7 @@ def main() -> None:
 
         print(version_line())
         return
-    if answer_noop_sync(sys.argv[1:]):
+    if answer_noop_sync(sys.argv[1:]) or answer_synced_status(sys.argv[1:]):
         return
     from modelpm.cli.main import main as cli_main
 

@@ -51,6 +51,17 @@ def hash_fd(fd: int, algorithm: HashAlgorithm, size: int) -> Digest:
     return Digest(algorithm, hasher.hexdigest())
 
 
+def small_hexdigest(fd: int, algorithm: HashAlgorithm, size: int) -> str:
+    """The hex digest of a small file's ``size`` bytes, read in one call: at 50,000 small
+    files, :func:`hash_fd`'s buffer, view and :class:`Digest` cost more than the hashing."""
+    data = os.pread(fd, size, 0)
+    if len(data) != size:
+        raise OSError(errno.EIO, "the file is shorter than its size")
+    hasher = new_hasher(algorithm, size)
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
 def block_buffer(size: int, block: int = BLOCK_SIZE) -> bytearray:
     """A buffer for reading ``size`` bytes ``block`` at a time: no larger than they are.
     Zeroing an 8 MiB buffer costs more than hashing a small file (a verify of 10,000

@@ -16,6 +16,7 @@ from pathlib import Path
 from modelpm.concurrency import map_bounded
 from modelpm.filecheck import file_state, states_of
 from modelpm.lockfile.model import LockedModel
+from modelpm.paths import check_repo_paths
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def check_model(model: LockedModel, root: Path, dest: str, jobs: int = 4) -> Mod
     prefix = f"{folder}/"
     large = [item for item in model.files if item.size > SMALL_FILE]
     small = [item for item in model.files if item.size <= SMALL_FILE]
+    check_repo_paths([item.path for item in large])  # states_of checks the small ones
     states = dict(
         zip(
             (item.path for item in large),

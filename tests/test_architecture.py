@@ -112,11 +112,15 @@ def test_nothing_imports_the_cli_but_the_entry_point() -> None:
         and any(in_package(item, "modelpm.cli") for item in imports_of(name))
     }
     assert importers <= {"modelpm.entry", "modelpm.__main__"}
-    # The entry point reads only the CLI's messages before deciding to load the CLI.
+    # Before deciding to load the CLI, the entry point reads only the CLI's messages and
+    # the status view (which print without typer).
     assert {item for item in imports_of("modelpm.entry") if item.startswith("modelpm.cli")} == {
         "modelpm.cli.messages",
+        "modelpm.cli.status_view",
         "modelpm.cli.main",
     }
+    for printer in ("modelpm.cli.messages", "modelpm.cli.status_view", "modelpm.cli.consoles"):
+        assert "typer" not in {item.split(".")[0] for item in imports_of(printer)}, printer
 
 
 def test_the_core_never_imports_the_testing_package() -> None:

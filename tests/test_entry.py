@@ -16,7 +16,15 @@ from support import Workspace, make_workspace
 
 import modelpm
 from modelpm.cli.main import app
-from modelpm.entry import SYNC_FLAGS, SYNC_FOR_THE_CLI, SYNC_OPTIONS, answer_noop_sync
+from modelpm.entry import (
+    STATUS_FLAGS,
+    STATUS_OPTIONS,
+    SYNC_FLAGS,
+    SYNC_FOR_THE_CLI,
+    SYNC_OPTIONS,
+    answer_noop_sync,
+    answer_synced_status,
+)
 from modelpm.testing import TestHub
 from modelpm.workflow.reading import status
 from modelpm.workflow.syncing import in_sync
@@ -73,16 +81,20 @@ def test_work_to_do_goes_to_the_cli(ws: Workspace) -> None:
     assert not answer_noop_sync(["sync", "--locked"])  # stale: the CLI reports it
 
 
-def test_the_fast_path_knows_exactly_the_options_of_sync() -> None:
-    sync = typer.main.get_command(app).commands["sync"]  # type: ignore[attr-defined]
-    declared = {
+def declared_options(command: str) -> set[str]:
+    params = typer.main.get_command(app).commands[command].params  # type: ignore[attr-defined]
+    return {
         name
-        for param in sync.params
+        for param in params
         if param.param_type_name == "option"
         for name in (*param.opts, *param.secondary_opts)
-    }
-    assert declared - {"--help", "-h"} == SYNC_FLAGS | SYNC_OPTIONS | SYNC_FOR_THE_CLI
+    } - {"--help", "-h"}
+
+
+def test_the_fast_paths_know_exactly_the_options_of_sync_and_status() -> None:
+    assert declared_options("sync") == SYNC_FLAGS | SYNC_OPTIONS | SYNC_FOR_THE_CLI
     assert not answer_noop_sync(["sync", *SYNC_FOR_THE_CLI])
+    assert declared_options("status") == STATUS_FLAGS | STATUS_OPTIONS
 
 
 def test_an_empty_project_syncs_to_nothing(ws: Workspace) -> None:
@@ -187,6 +199,62 @@ def test_status_after_a_whole_sync_is_read_from_the_state_with_the_same_rows(
         assert status(project=ws.root) == expected
     (ws.root / "models" / "m" / "config.json").write_bytes(b"{}")  # same bytes, new inode
     assert [row.state for row in status(project=ws.root)] == ["partly-synced"]
+
+
+def test_a_synced_projects_status_is_printed_without_the_cli_as_the_cli_prints_it(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    for argv in (
+        ["status"],
+        ["status", "--json"],
+        ["status", "--project", str(ws.root)],
+        [f"status", f"--project={ws.root}", "--json"],
+    ):
+        printed = ws.cli(*argv)
+        assert printed.exit_code == 0
+        capsys.readouterr()
+        assert answer_synced_status(argv), argv
+        assert capsys.readouterr().out == printed.stdout, argv
+    assert "synced" in printed.stdout
+
+
+@pytest.mark.parametrize(
+    "argv", [["status", "--help"], ["status", "m"], ["status", "--project"], ["status", "-j"]]
+)
+def test_any_other_status_goes_to_the_cli(ws: Workspace, argv: list[str]) -> None:
+    assert ws.cli("sync").exit_code == 0
+    assert not answer_synced_status(argv)
+
+
+def test_status_of_a_project_not_wholly_synced_goes_to_the_cli(ws: Workspace) -> None:
+    assert not answer_synced_status(["status"])  # never synced
+    assert ws.cli("sync").exit_code == 0
+    (ws.root / "models" / "m" / "config.json").write_bytes(b"{}")  # same bytes, new inode
+    assert not answer_synced_status(["status"])
+
+
+def test_the_installed_command_prints_a_synced_status_without_loading_typer(
+    ws: Workspace, hub: TestHub
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    expected = ws.cli("status").stdout
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(ws.store)}
+    script = (
+        "import sys; sys.argv = ['modelpm', 'status']; from modelpm.entry import main; main(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'pydantic'}), "
+        "file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ws.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, expected, "[]\n")
 
 
 def test_version_is_printed_with_and_without_the_cli() -> None:

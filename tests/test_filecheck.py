@@ -46,17 +46,29 @@ def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     monkeypatch.setattr("modelpm.filecheck.subprocess.Popen", counting)
     monkeypatch.setattr(filecheck, "HELPER_MIN_FILES", 5)
+    monkeypatch.setattr(filecheck, "CHUNK_FILES", 4)
     return started
 
 
-def test_helpers_give_the_verdicts_this_process_gives(
+def lent(folder: Path, items: list[LockedFile]) -> tuple[list[str], filecheck._Chunks]:
+    """What one helper, fed every chunk on this thread, answered; and the chunks left."""
+    chunks = filecheck._Chunks(len(items))
+    states = [""] * len(items)
+    filecheck._lend_to_helper(f"{folder}/", items, chunks, states, [])
+    return states, chunks
+
+
+def test_a_helper_gives_the_verdicts_this_process_gives(
     tmp_path: Path, helpers_started: list[list[str]]
 ) -> None:
     items = files(tmp_path)
     here = [filecheck.file_state(f"{tmp_path}/", item) for item in items]
     assert here[3:10] == ["modified", "modified", "missing", "missing", "ok", "missing", "missing"]
+    states, chunks = lent(tmp_path, items)
+    assert states == here
+    assert chunks.take() is None, "the helper took every chunk"
     assert filecheck.states_of(f"{tmp_path}/", items, cores=3) == here
-    assert len(helpers_started) == 2, "two helpers for three cores"
+    assert len(helpers_started) == 1 + 2, "then two helpers for three cores"
 
 
 @pytest.mark.parametrize("helper", ["cannot start", "answers nonsense", "fails"])
@@ -68,8 +80,11 @@ def test_a_helper_that_lets_us_down_changes_no_verdict(
     if helper == "cannot start":
         monkeypatch.setattr("modelpm.filecheck.sys.executable", str(tmp_path / "no-python"))
     elif helper == "answers nonsense":
-        monkeypatch.setattr(filecheck, "_SERVE", "print('\\n'.join(['ok'] * 15))")
+        monkeypatch.setattr(filecheck, "_SERVE", "print('ok ' * 3)")  # three for four files
     else:
         monkeypatch.setattr(filecheck, "_SERVE", "raise SystemExit(3)")
+    states, chunks = lent(tmp_path, items)
+    assert states == [""] * len(items), "no answer taken from it"
+    assert chunks.take() == (0, 4), "the chunk it failed is given back"
+    assert chunks.take() == (4, 8), "and the rest are still to take"
     assert filecheck.states_of(f"{tmp_path}/", items, cores=2) == here
-    assert len(helpers_started) == 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,12 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelpm import tomlcompat
-from modelpm.errors import HubError
+from modelpm.errors import HubError, LockfileError
 from modelpm.lockfile import Lock, LockedFile, LockedModel, parse_lock, render_lock
 from modelpm.lockfile.lines import loads_lock
+from modelpm.lockfile.parse import parse_lock_data
 from modelpm.manifest import parse_manifest
 from modelpm.manifest.edit import render_table
-from modelpm.paths import check_repo_path, is_repo_id
+from modelpm.paths import TreeError, check_repo_path, check_repo_paths, check_tree, is_repo_id
 from modelpm.sources.hf.listing import remote_files
 from modelpm.values import Commit, Digest, RepoRef
 
@@ -227,3 +229,96 @@ def test_the_line_reader_reads_any_edited_lock_as_tomllib_does(
         lines.insert(at % (len(lines) + 1), line)
     official, ours = both_readings("\n".join(lines))
     assert ours == official
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(path_texts, repo_paths), max_size=8))
+def test_the_bulk_path_checker_says_what_the_path_checker_says_of_the_first_bad_path(
+    paths: list[str],
+) -> None:
+    expected = None
+    for path in paths:
+        try:
+            check_repo_path(path)
+        except ValueError as exc:
+            expected = str(exc)
+            break
+    try:
+        check_repo_paths(paths)
+        found = None
+    except ValueError as exc:
+        found = str(exc)
+    assert found == expected
+
+
+# Lines in the rendered shape whose values a lock must refuse: the fast reader vouches for
+# their shape only, and must still fail as the careful reader does.
+REFUSED_LINES = [
+    '  { path = "../up", size = 1, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "a/.git/config", size = 1, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "a/.GIT", size = 1, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "/etc/passwd", size = 1, git-sha1 = "' + "b" * 40 + '" },',
+    '  { path = "c:/x", size = 1, git-sha1 = "' + "b" * 40 + '" },',
+    '  { path = "a//b", size = 1, git-sha1 = "' + "b" * 40 + '" },',
+    '  { path = "big", size = 999999999999999, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "short", size = 1, sha256 = "' + "a" * 40 + '" },',
+    '  { path = "long", size = 1, git-sha1 = "' + "b" * 64 + '" },',
+    '  { path = "' + "x" * 256 + '", size = 1, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "dup", size = 1, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "dup", size = 2, sha256 = "' + "a" * 64 + '" },',
+    '  { path = "dup/under", size = 2, sha256 = "' + "a" * 64 + '" },',
+]
+
+
+def careful_parse(text: str) -> Lock:
+    """The lock as ``tomllib`` and the checks of each file one by one read it."""
+    try:
+        data = tomlcompat.loads(text)
+    except tomlcompat.TOMLDecodeError as exc:
+        raise LockfileError(f"models.lock: invalid TOML: {exc}") from None
+    return parse_lock_data(data, {})
+
+
+def outcome(reader: Callable[[str], Lock], text: str) -> object:
+    try:
+        return reader(text)
+    except LockfileError as exc:
+        return str(exc)
+
+
+@given(
+    locks(),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.sampled_from(ODD_LINES + REFUSED_LINES)), max_size=3
+    ),
+)
+@settings(max_examples=300)
+def test_the_fast_lock_reader_gives_the_careful_readers_lock_or_error(
+    lock: Lock, edits: list[tuple[int, str]]
+) -> None:
+    lines = render_lock(lock).split("\n")
+    for at, line in edits:
+        lines.insert(at % (len(lines) + 1), line)
+    text = "\n".join(lines)
+    assert outcome(parse_lock, text) == outcome(careful_parse, text)
+
+
+def plain_tree_error(paths: list[str]) -> str | None:
+    """The tree rule written out: the first path listed twice, else the first (in sorted
+    order) that is also a folder of another path."""
+    for index, path in enumerate(paths):
+        if path in paths[:index]:
+            return f"{path!r} twice"
+    folders = [path for path in sorted(set(paths)) if any(o.startswith(path + "/") for o in paths)]
+    return f"{folders[0]!r} both as a file and as a folder" if folders else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "a.b"]), min_size=1, max_size=3).map("/".join)))
+def test_the_tree_check_refuses_exactly_what_the_rule_refuses(paths: list[str]) -> None:
+    try:
+        check_tree(paths)
+        found = None
+    except TreeError as exc:
+        found = str(exc)
+    assert found == plain_tree_error(paths)

@@ -9,27 +9,22 @@ input, 130 interrupted). Never a traceback.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
+from modelpm.cli.consoles import stderr, stdout
 from modelpm.errors import Interrupted, ModelpmError
 from modelpm.redact import scrub
 from modelpm.sizes import human_size
 
-__all__ = ["human_size"]  # shared with the commands
+__all__ = ["human_size", "stderr", "stdout"]  # shared with the commands
 
 if TYPE_CHECKING:  # typer vendors click; these are its types
     from typer._click.core import Context, Parameter
     from typer._click.formatting import HelpFormatter
-
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-# A pipe or a CI log gets one line per row, however long: never a table wrapped at 80.
-stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 500)
 
 T = TypeVar("T")
 

@@ -19,7 +19,6 @@ from modelpm.cli.common import (
     ProjectOption,
     QuietOption,
     VerboseOption,
-    human_size,
     run,
     stderr,
     stdout,
@@ -27,6 +26,7 @@ from modelpm.cli.common import (
 from modelpm.cli.messages import noop_message
 from modelpm.cli.plans import print_locked, print_plan, print_renames, print_skipped
 from modelpm.cli.progress import ProgressReporter
+from modelpm.cli.status_view import print_status
 from modelpm.verification import VerifyReport
 
 
@@ -225,24 +225,7 @@ def _verify_hint(report: VerifyReport) -> str:
 
 
 def _status(project: Path | None, json_output: bool) -> None:
-    rows = run(lambda: api.status(project))
-    if json_output:
-        stdout.print_json(json.dumps([asdict(row) for row in rows]))
-        return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("name", "repo", "revision", "files", "size", "state"):
-        table.add_column(column, justify="right" if column in ("files", "size") else "left")
-    for row in rows:
-        commit = row.commit[:7] if row.commit else "-"
-        table.add_row(
-            row.name,
-            row.repo if row.repo_type == "model" else f"{row.repo} ({row.repo_type})",
-            f"{row.revision} → {commit}",
-            str(row.files),
-            human_size(row.size),
-            row.describe(),
-        )
-    stdout.print(table)
+    print_status(run(lambda: api.status(project)), json_output)
 
 
 def status(project: ProjectOption = None, json_output: JsonOption = False) -> None:

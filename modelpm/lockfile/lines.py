@@ -32,15 +32,30 @@ _FILE_LINE = re.compile(
 _OPEN = "files = ["
 
 
+# One rendered file line as written: its path, size (decimal digits), algorithm and digest.
+FileLine = tuple[str, str, str, str]
+
+
 def loads_lock(text: str) -> dict[str, Any]:
     """``tomllib.loads(text)``, the rendered file lines read without it."""
+    data, lifted = lift_file_lines(text)
+    if lifted:
+        _put_back(data, {marker: file_tables(lines) for marker, lines in lifted.items()})
+    return data
+
+
+def lift_file_lines(text: str) -> tuple[dict[str, Any], dict[str, list[FileLine]]]:
+    """``tomllib.loads(text)`` with each rendered ``files`` array read without it: a marker
+    string stands in the array's place, the key to its lines in the second value.
+
+    :mod:`modelpm.lockfile.parse` builds the lock's files straight from those lines."""
     if '"""' in text or "'''" in text:
-        return tomlcompat.loads(text)
+        return tomlcompat.loads(text), {}
     # Each lifted array leaves a string in its place that no lock can hold by chance.
     marker = f"modelpm-lifted-{secrets.token_hex(16)}-"
     lines = text.split("\n")
     kept: list[str] = []
-    lifted: dict[str, list[dict[str, Any]]] = {}
+    lifted: dict[str, list[FileLine]] = {}
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -55,18 +70,23 @@ def loads_lock(text: str) -> dict[str, Any]:
                 continue
         kept.append(line)
     try:
-        data = tomlcompat.loads("\n".join(kept))
+        return tomlcompat.loads("\n".join(kept)), lifted
     except tomlcompat.TOMLDecodeError:
-        return tomlcompat.loads(text)  # raises again, with the line numbers of the file
-    if lifted:
-        _put_back(data, lifted)
-    return data
+        return tomlcompat.loads(text), {}  # raises again, with the line numbers of the file
 
 
-def _file_lines(lines: list[str], start: int) -> tuple[list[dict[str, Any]] | None, int]:
-    """The files of the lines from ``start`` to the closing ``]`` if every one has the
-    rendered shape (and that line's index), else None."""
-    files: list[dict[str, Any]] = []
+def file_tables(lines: list[FileLine]) -> list[dict[str, Any]]:
+    """The inline tables ``tomllib`` reads from ``lines``."""
+    return [
+        {"path": path, "size": int(size), algorithm: digest}
+        for path, size, algorithm, digest in lines
+    ]
+
+
+def _file_lines(lines: list[str], start: int) -> tuple[list[FileLine] | None, int]:
+    """The file lines from ``start`` to the closing ``]`` if every one has the rendered
+    shape (and that line's index), else None."""
+    files: list[FileLine] = []
     match = _FILE_LINE.fullmatch
     for index in range(start, len(lines)):
         line = lines[index]
@@ -75,8 +95,7 @@ def _file_lines(lines: list[str], start: int) -> tuple[list[dict[str, Any]] | No
         found = match(line)
         if found is None:
             return None, index
-        path, size, algorithm, digest = found.groups()
-        files.append({"path": path, "size": int(size), algorithm: digest})
+        files.append(found.groups())  # type: ignore[arg-type]  # four groups, all always set
     return None, len(lines)
 
 
