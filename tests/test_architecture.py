@@ -112,14 +112,18 @@ def test_nothing_imports_the_cli_but_the_entry_point() -> None:
         and any(in_package(item, "modelpm.cli") for item in imports_of(name))
     }
     assert importers <= {"modelpm.entry", "modelpm.__main__"}
-    # Before deciding to load the CLI, the entry point reads only the CLI's messages and
-    # the status view (which print without typer).
-    assert {item for item in imports_of("modelpm.entry") if item.startswith("modelpm.cli")} == {
+    # Before deciding to load the CLI, the entry point reads only what prints without typer.
+    printers = {
         "modelpm.cli.messages",
+        "modelpm.cli.consoles",
         "modelpm.cli.status_view",
+        "modelpm.cli.verify_view",
+    }
+    assert {item for item in imports_of("modelpm.entry") if item.startswith("modelpm.cli")} == {
+        *printers,
         "modelpm.cli.main",
     }
-    for printer in ("modelpm.cli.messages", "modelpm.cli.status_view", "modelpm.cli.consoles"):
+    for printer in printers:
         assert "typer" not in {item.split(".")[0] for item in imports_of(printer)}, printer
 
 

@@ -22,8 +22,11 @@ from modelpm.entry import (
     SYNC_FLAGS,
     SYNC_FOR_THE_CLI,
     SYNC_OPTIONS,
+    VERIFY_FLAGS,
+    VERIFY_OPTIONS,
     answer_noop_sync,
     answer_synced_status,
+    answer_verify,
 )
 from modelpm.testing import TestHub
 from modelpm.workflow.reading import status
@@ -95,6 +98,7 @@ def test_the_fast_paths_know_exactly_the_options_of_sync_and_status() -> None:
     assert declared_options("sync") == SYNC_FLAGS | SYNC_OPTIONS | SYNC_FOR_THE_CLI
     assert not answer_noop_sync(["sync", *SYNC_FOR_THE_CLI])
     assert declared_options("status") == STATUS_FLAGS | STATUS_OPTIONS
+    assert declared_options("verify") == VERIFY_FLAGS | VERIFY_OPTIONS
 
 
 def test_an_empty_project_syncs_to_nothing(ws: Workspace) -> None:
@@ -209,7 +213,7 @@ def test_a_synced_projects_status_is_printed_without_the_cli_as_the_cli_prints_i
         ["status"],
         ["status", "--json"],
         ["status", "--project", str(ws.root)],
-        [f"status", f"--project={ws.root}", "--json"],
+        ["status", f"--project={ws.root}", "--json"],
     ):
         printed = ws.cli(*argv)
         assert printed.exit_code == 0
@@ -234,16 +238,19 @@ def test_status_of_a_project_not_wholly_synced_goes_to_the_cli(ws: Workspace) ->
     assert not answer_synced_status(["status"])
 
 
-def test_the_installed_command_prints_a_synced_status_without_loading_typer(
-    ws: Workspace, hub: TestHub
+@pytest.mark.parametrize("command", ["status", "verify"])
+def test_the_installed_command_answers_status_and_verify_without_loading_typer(
+    ws: Workspace, hub: TestHub, command: str
 ) -> None:
     assert ws.cli("sync").exit_code == 0
-    expected = ws.cli("status").stdout
+    expected = ws.cli(command)
     env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MODELPM_HOME": str(ws.store)}
+    # What the command loaded, said as it exits (sys.exit runs the handlers registered).
     script = (
-        "import sys; sys.argv = ['modelpm', 'status']; from modelpm.entry import main; main(); "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'pydantic'}), "
-        "file=sys.stderr)"
+        "import atexit, sys; "
+        "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules} "
+        "& {'typer', 'pydantic'}), file=sys.stderr)); "
+        f"sys.argv = ['modelpm', '{command}']; from modelpm.entry import main; main()"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -254,7 +261,77 @@ def test_the_installed_command_prints_a_synced_status_without_loading_typer(
         timeout=60,
         check=False,
     )
-    assert (done.returncode, done.stdout, done.stderr) == (0, expected, "[]\n")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        expected.exit_code,
+        expected.stdout,
+        expected.stderr + "[]\n",
+    )
+
+
+VERIFY_SPELLINGS = [
+    ["verify"],
+    ["verify", "m", "--json"],
+    ["verify", "-j", "2", "--project", "{root}"],
+    ["verify", "--jobs=1", "m"],
+]
+
+
+@pytest.mark.parametrize("files", ["intact", "edited"])
+def test_verify_is_answered_without_the_cli_as_the_cli_answers_it(
+    ws: Workspace, capsys: pytest.CaptureFixture[str], files: str
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+    if files == "edited":
+        (ws.root / "models" / "m" / "config.json").write_bytes(b"[]")
+        (ws.root / "models" / "m" / "notes.txt").write_bytes(b"mine")
+    for spelling in VERIFY_SPELLINGS:
+        argv = [arg.format(root=ws.root) for arg in spelling]
+        printed = ws.cli(*argv)
+        capsys.readouterr()
+        code = answer_verify(argv)
+        answered = capsys.readouterr()
+        assert (code, answered.out, answered.err) == (
+            printed.exit_code,
+            printed.stdout,
+            printed.stderr,
+        ), argv
+    assert printed.exit_code == (0 if files == "intact" else 1)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "--help"],
+        ["verify", "-j", "0"],
+        ["verify", "-j", "2", "--jobs", "3"],
+        ["verify", "--bogus"],
+        ["verify", "nope"],
+        ["status"],
+    ],
+)
+def test_any_other_verify_goes_to_the_cli(ws: Workspace, argv: list[str]) -> None:
+    assert ws.cli("sync").exit_code == 0
+    assert answer_verify(argv) is None
+
+
+def test_a_verify_that_fails_before_hashing_goes_to_the_cli(ws: Workspace) -> None:
+    assert answer_verify(["verify"]) is None  # no lock yet: the CLI says so
+
+
+def test_ctrl_c_during_a_verify_without_the_cli_is_reported_as_the_cli_reports_it(
+    ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ws.cli("sync").exit_code == 0
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("modelpm.workflow.reading.check_model", interrupted)
+    printed = ws.cli("verify")
+    capsys.readouterr()
+    assert answer_verify(["verify"]) == printed.exit_code == 130
+    assert capsys.readouterr().err == printed.stderr
+    assert printed.stderr.startswith("error: interrupted; nothing was lost\n")
 
 
 def test_version_is_printed_with_and_without_the_cli() -> None:

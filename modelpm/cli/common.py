@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from modelpm.cli.consoles import stderr, stdout
-from modelpm.errors import Interrupted, ModelpmError
-from modelpm.redact import scrub
+from modelpm.cli.consoles import INTERRUPTED, print_failure, stderr, stdout
+from modelpm.errors import ModelpmError
 from modelpm.sizes import human_size
 
 __all__ = ["human_size", "stderr", "stdout"]  # shared with the commands
@@ -58,11 +57,7 @@ JobsOption = Annotated[
 
 
 def fail(error: ModelpmError) -> NoReturn:
-    # Messages may carry text a server chose: the last guard against escapes and secrets.
-    stderr.print(f"error: {scrub(error.message)}", markup=False)
-    if error.hint:
-        stderr.print(f"hint: {scrub(error.hint)}", markup=False)
-    raise typer.Exit(error.exit_code)
+    raise typer.Exit(print_failure(error))
 
 
 def run(action: Callable[[], T]) -> T:
@@ -72,7 +67,7 @@ def run(action: Callable[[], T]) -> T:
     except ModelpmError as error:
         fail(error)
     except KeyboardInterrupt:
-        fail(Interrupted("interrupted; nothing was lost", hint="run the command again to resume"))
+        fail(INTERRUPTED)
 
 
 def plural(count: int, noun: str) -> str:

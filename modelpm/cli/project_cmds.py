@@ -27,7 +27,7 @@ from modelpm.cli.messages import noop_message
 from modelpm.cli.plans import print_locked, print_plan, print_renames, print_skipped
 from modelpm.cli.progress import ProgressReporter
 from modelpm.cli.status_view import print_status
-from modelpm.verification import VerifyReport
+from modelpm.cli.verify_view import print_verify
 
 
 def lock(
@@ -196,32 +196,9 @@ def verify(
       modelpm verify bert --json
     """
     report = run(lambda: api.verify(names or (), project=project, jobs=jobs))
-    if json_output:
-        payload = {"passed": report.passed, "models": [asdict(check) for check in report.models]}
-        stdout.print_json(json.dumps(payload))
-    else:
-        for check in report.models:
-            if check.passed:
-                stderr.print(f"ok {check.name}: {len(check.ok)} files match ({check.dest})")
-                continue
-            for kind in ("missing", "modified", "unexpected"):
-                for path in getattr(check, kind):
-                    stderr.print(f"{kind} {check.name}: {check.dest}/{path}", markup=False)
-    if not report.passed:
-        if not json_output:
-            stderr.print(f"hint: {_verify_hint(report)}", markup=False)
-        raise typer.Exit(1)
-
-
-def _verify_hint(report: VerifyReport) -> str:
-    broken = any(check.missing or check.modified for check in report.models)
-    strangers = any(check.unexpected for check in report.models)
-    hints = []
-    if broken:
-        hints.append("run `modelpm sync` to restore missing and modified files")
-    if strangers:
-        hints.append("move unexpected files out of the model folders (modelpm never deletes them)")
-    return "; ".join(hints)
+    code = print_verify(report, json_output)
+    if code:
+        raise typer.Exit(code)
 
 
 def _status(project: Path | None, json_output: bool) -> None:
