@@ -25,6 +25,7 @@ from support import (
 
 import modelpm
 from modelpm.errors import ModelpmError
+from modelpm.hashing import digest_bytes
 from modelpm.lockfile import read_lock
 from modelpm.progress import NullReporter
 from modelpm.store.local import OBJECT_MTIME_NS, Store
@@ -278,3 +279,17 @@ def test_a_255_byte_name_in_another_script_can_be_replaced_and_copied(
     result = ws.cli("sync")
     assert result.exit_code == 0, result.stderr
     assert (ws.root / "models/m" / name).read_bytes() == b"second, longer version"
+
+
+def test_a_store_whose_folders_vanish_between_two_objects_makes_them_again(
+    tmp_path: Path,
+) -> None:
+    # The store's folders are made once per store, not once per object; one removed
+    # since (by hand, or a `store gc` of an emptied store) is made again, not an error.
+    store = Store(tmp_path / "store")
+    first, second = (digest_bytes("sha256", text) for text in (b"first", b"second"))
+    with store.locked(first):
+        pass
+    shutil.rmtree(store.root)
+    with store.locked(second):
+        assert (store.root / "CACHEDIR.TAG").is_file()

@@ -21,6 +21,16 @@ from modelpm.fs.atomic import TEMP_PREFIX
 _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}[0-9a-f]{{12}}-")
 
 
+def has_temp_files(folder: Path) -> bool:
+    """True if ``folder`` itself (not below) holds a name
+    :func:`~modelpm.fs.atomic.temp_sibling` makes (only names are read; nothing is removed)."""
+    try:
+        with os.scandir(folder) as entries:
+            return any(_TEMP_NAME.match(entry.name) for entry in entries)
+    except OSError:
+        return False  # no folder, no temp files
+
+
 def remove_temp_files(
     folder: Path,
     keep: Collection[str] = (),

@@ -42,11 +42,8 @@ def open_folder(root: Path, relative: str, *, create: bool = False) -> Iterator[
         here = root
         for part in PurePosixPath(relative).parts if relative else ():
             here = here / part
-            if create:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o755, dir_fd=fd)
             try:
-                child = os.open(part, _FLAGS, dir_fd=fd)
+                child = _open_child(fd, part, create)
             except OSError as exc:
                 if exc.errno in (errno.ENOTDIR, errno.ELOOP):
                     raise LinkInTheWay(here, _link_target(fd, part, here)) from None
@@ -56,6 +53,21 @@ def open_folder(root: Path, relative: str, *, create: bool = False) -> Iterator[
         yield fd
     finally:
         os.close(fd)
+
+
+def _open_child(fd: int, name: str, create: bool) -> int:
+    """The folder ``name`` in folder ``fd``, made first if ``create`` and it is missing.
+
+    Opened first and made only if missing: the folders of a sync's files almost always
+    exist, and a ``mkdir`` that fails costs as much as one that works."""
+    try:
+        return os.open(name, _FLAGS, dir_fd=fd)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):  # another thread or process made it meanwhile
+        os.mkdir(name, 0o755, dir_fd=fd)
+    return os.open(name, _FLAGS, dir_fd=fd)
 
 
 def _link_target(fd: int, name: str, path: Path) -> Path | None:

@@ -19,6 +19,7 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -32,30 +33,41 @@ _NO_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
 _FICLONE = 0x40049409  # linux/fs.h: clone a whole file (copy-on-write)
 _CHUNK = 8 * 1024 * 1024
 _NO_RANGE_COPY = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
+# Whether this system names open files in /proc (Linux does), asked once, not per file.
+_HAS_PROC_FDS = os.path.isdir("/proc/self/fd")
 
 
 def place_file(
-    source: Path, root: Path, target: str, mode: LinkMode = "hardlink"
+    source: Path,
+    root: Path,
+    target: str,
+    mode: LinkMode = "hardlink",
+    *,
+    inspect: Callable[[int, str], None] | None = None,
 ) -> tuple[LinkKind, os.stat_result]:
     """Put ``source``'s bytes at ``root/target`` (folders made as needed); return how, and
     the placed file's ``stat`` as it was right after (taken through the folder's descriptor).
 
-    ``source`` is opened without following links and must be a regular file; a hard link
-    is made to that very inode (through ``/proc/self/fd``), so a name swapped in the
-    store between the check and the link cannot be what gets placed.
+    ``inspect``, if given, is called with the folder's descriptor and the name before
+    anything is placed, to refuse (by raising) what stands there. ``source`` is opened
+    without following links and must be a regular file; a hard link is made to that very
+    inode (through ``/proc/self/fd``), so a name swapped in the store between the check
+    and the link cannot be what gets placed.
     """
     path = PurePosixPath(target)
     name = path.name
     parent = "" if str(path.parent) == "." else str(path.parent)
-    src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(src).st_mode):
-            raise OSError(errno.EPERM, f"{source} is not a regular file")
-        with open_folder(root, parent, create=True) as fd:
+    with open_folder(root, parent, create=True) as fd:
+        if inspect is not None:
+            inspect(fd, name)
+        src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(src).st_mode):
+                raise OSError(errno.EPERM, f"{source} is not a regular file")
             kind = _place(src, source, fd, name, mode)
             return kind, os.stat(name, dir_fd=fd, follow_symlinks=False)
-    finally:
-        os.close(src)
+        finally:
+            os.close(src)
 
 
 def _place(src: int, source: Path, fd: int, name: str, mode: LinkMode) -> LinkKind:
@@ -91,9 +103,8 @@ def _place(src: int, source: Path, fd: int, name: str, mode: LinkMode) -> LinkKi
 
 def _link(src: int, source: Path, fd: int, name: str) -> None:
     """A hard link to the inode ``src`` is open on (falling back to its name)."""
-    proc = f"/proc/self/fd/{src}"
-    if os.path.exists(proc):
-        os.link(proc, name, dst_dir_fd=fd, follow_symlinks=True)
+    if _HAS_PROC_FDS:
+        os.link(f"/proc/self/fd/{src}", name, dst_dir_fd=fd, follow_symlinks=True)
         return
     os.link(source, name, dst_dir_fd=fd, follow_symlinks=False)
 

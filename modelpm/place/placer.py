@@ -45,23 +45,23 @@ class Placer:
 
     def place(self, task: FileTask) -> None:
         """Put the store's object of ``task`` at its target (the store must have it)."""
-        folder, name = _split(task.target)
-        try:
-            with open_folder(self.root, folder, create=True) as fd:
-                kind = entry_kind(fd, name)
-                if kind in ("link", "folder"):
-                    raise _in_the_way(self.root / task.target, kind)
-                if kind is not None and self._unvouched(task.target, os.stat(name, dir_fd=fd)):
-                    # The user's bytes go; say so (a file modelpm placed and nobody touched
-                    # is replaced silently when the lock moves on).
-                    self.note(f"restored {task.target}: its content differed from the lock")
-        except LinkInTheWay as exc:
-            raise self._link_error(task, exc) from None
-        except OSError as exc:
-            raise storage_error(exc, self.root / task.target, "place") from None
+
+        def refuse_what_is_in_the_way(fd: int, name: str) -> None:
+            kind = entry_kind(fd, name)
+            if kind in ("link", "folder"):
+                raise _in_the_way(self.root / task.target, kind)
+            if kind is not None and self._unvouched(task.target, os.stat(name, dir_fd=fd)):
+                # The user's bytes go; say so (a file modelpm placed and nobody touched
+                # is replaced silently when the lock moves on).
+                self.note(f"restored {task.target}: its content differed from the lock")
+
         try:
             how, placed = place_file(
-                self.store.object_path(task.digest), self.root, task.target, self.mode
+                self.store.object_path(task.digest),
+                self.root,
+                task.target,
+                self.mode,
+                inspect=refuse_what_is_in_the_way,
             )
         except LinkInTheWay as exc:
             raise self._link_error(task, exc) from None

@@ -39,7 +39,7 @@ from typing import Literal
 
 from modelpm.fs import objlock
 from modelpm.fs.atomic import atomic_write_text, fsync_dir
-from modelpm.fs.cleanup import remove_temp_files
+from modelpm.fs.cleanup import has_temp_files, remove_temp_files
 from modelpm.fs.errors import storage_errors
 from modelpm.hashing import hash_fd
 from modelpm.store.files import NotOurs, is_own_file, open_own
@@ -64,6 +64,10 @@ class Store:
     root: Path
     ledger: Ledger = field(init=False, compare=False, repr=False)
     owners: frozenset[int] = field(init=False, compare=False, repr=False)
+    # Set once the store's folders exist: made once per store value, not once per object.
+    _prepared: threading.Event = field(
+        init=False, compare=False, repr=False, default_factory=threading.Event
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ledger", Ledger(self.root / "ledger.sqlite"))
@@ -72,14 +76,19 @@ class Store:
             owners.add(self.root.stat().st_uid)
         object.__setattr__(self, "owners", frozenset(owners))
 
+    # Paths are joined as text: a sync asks for each several times per object, and a Path
+    # built per join was a visible share of a sync of 50,000 small files.
     def object_path(self, digest: Digest) -> Path:
-        return self.root / "objects" / digest.algorithm / digest.hexdigest[:2] / digest.hexdigest
+        return Path(self._object_name(digest))
+
+    def _object_name(self, digest: Digest) -> str:
+        return f"{self.root}/objects/{digest.algorithm}/{digest.hexdigest[:2]}/{digest.hexdigest}"
 
     def partial_path(self, digest: Digest) -> Path:
-        return self.root / "partial" / f"{digest.key}.part"
+        return Path(f"{self.root}/partial/{digest.key}.part")
 
     def ranges_path(self, digest: Digest) -> Path:
-        return self.root / "partial" / f"{digest.key}.ranges"
+        return Path(f"{self.root}/partial/{digest.key}.ranges")
 
     @property
     def registry(self) -> Registry:
@@ -91,7 +100,7 @@ class Store:
         """``ok``: present and untouched since modelpm last vouched for it; ``suspect``:
         something is there that must be hashed first; ``absent``: nothing usable."""
         try:
-            info = os.lstat(self.object_path(digest))
+            info = os.lstat(self._object_name(digest))
         except OSError:
             return "absent"
         if not is_own_file(info, self.owners) or info.st_size != size:
@@ -144,7 +153,7 @@ class Store:
         """True when ``placed`` is this object's own inode and its change time is the one
         the ledger recorded after modelpm's last link: the change was modelpm's."""
         try:
-            info = os.lstat(self.object_path(digest))
+            info = os.lstat(self._object_name(digest))
         except OSError:
             return False
         return (
@@ -157,7 +166,7 @@ class Store:
     def note_linked(self, digest: Digest) -> None:
         """Record the change time a new hard link gave an object just placed from ``ok``."""
         with contextlib.suppress(OSError):
-            info = os.lstat(self.object_path(digest))
+            info = os.lstat(self._object_name(digest))
             if is_own_file(info, self.owners) and info.st_mtime_ns == OBJECT_MTIME_NS:
                 self.ledger.put(digest.key, info.st_ctime_ns)
 
@@ -171,10 +180,11 @@ class Store:
         """
         path = self.partial_path(digest)
         with storage_errors(path, "write"):
-            path.parent.mkdir(parents=True, exist_ok=True)
             for _ in range(3):
                 try:
                     return open_own(path, os.O_RDWR | os.O_CREAT, self.owners)
+                except FileNotFoundError:
+                    path.parent.mkdir(parents=True, exist_ok=True)  # made on first need
                 except NotOurs:
                     path.unlink(missing_ok=True)
                 except PermissionError:
@@ -213,7 +223,6 @@ class Store:
         partial = self.partial_path(digest)
         target = self.object_path(digest)
         with storage_errors(target, "store"):
-            target.parent.mkdir(parents=True, exist_ok=True)
             fd = open_own(partial, os.O_RDONLY, self.owners)
             try:
                 os.fsync(fd)
@@ -224,7 +233,11 @@ class Store:
             # The record goes first: a run killed in between leaves a partial without one
             # (hashed and committed, or fetched again), never a record with no partial.
             self.ranges_path(digest).unlink(missing_ok=True)
-            os.replace(partial, target)
+            try:
+                os.replace(partial, target)
+            except FileNotFoundError:  # its folder is made on first need
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(partial, target)
             fsync_dir(target.parent)
         self.note_linked(digest)
         return target
@@ -239,6 +252,10 @@ class Store:
     def discard_partial(self, digest: Digest) -> None:
         self.partial_path(digest).unlink(missing_ok=True)
         self.ranges_path(digest).unlink(missing_ok=True)
+
+    def has_temp_files(self) -> bool:
+        """True if ``partial/`` holds temp files of records (a killed run's, or a live one's)."""
+        return has_temp_files(self.root / "partial")
 
     def remove_stale_temp_files(self, digest: Digest) -> None:
         """Drop the temp files of ``.ranges`` records a killed run left. Caller holds
@@ -257,18 +274,26 @@ class Store:
         path = self.root / "locks" / f"{digest.key}.lock"
         with storage_errors(path, "create"):
             self._prepare()
-            fd = objlock.acquire(path, cancel)
+            try:
+                fd = objlock.acquire(path, cancel)
+            except FileNotFoundError:  # the store's folders went away since: make them again
+                self._prepared.clear()
+                self._prepare()
+                fd = objlock.acquire(path, cancel)
         try:
             yield
         finally:
             objlock.release(path, fd)  # and its file is gone: a store at rest holds none
 
     def _prepare(self) -> None:
+        if self._prepared.is_set():
+            return
         for name in ("objects", "partial", "locks", "projects"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
         tag = self.root / "CACHEDIR.TAG"
         if not tag.exists():
             atomic_write_text(tag, CACHEDIR_TAG)
+        self._prepared.set()
 
     def register_project(self, project_root: Path) -> None:
         """Remember that a project uses this store, so ``store gc`` can find its lock."""

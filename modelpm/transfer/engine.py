@@ -66,6 +66,9 @@ class Downloader:
         self.served: dict[str, int] = {}  # bytes received, by origin name
         self.warnings: list[str] = []  # origins that served other bytes than the lock
         self._tally_lock = threading.Lock()
+        # Killed runs' temp files, looked for once: with none at the start, no object's
+        # are looked for again (one killed later is cleaned by the next run).
+        self._temp_files_left = store.has_temp_files()
 
     def __call__(self, wanted: Wanted, cancel: threading.Event) -> None:
         self.fetch(wanted, cancel)
@@ -77,7 +80,8 @@ class Downloader:
         with self.store.locked(digest, cancel):
             if self.store.vouch_held(digest, wanted.size):
                 return self.store.object_path(digest)
-            self.store.remove_stale_temp_files(digest)
+            if self._temp_files_left:
+                self.store.remove_stale_temp_files(digest)
             if self._finished_earlier(wanted):
                 return self.store.object_path(digest)
             self.reporter.file_started(wanted.label, wanted.size)
