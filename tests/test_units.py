@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from modelpm.config import Overrides, build_config
 from modelpm.hashing import digest_bytes, hash_file
 from modelpm.paths import check_repo_path, join_inside
 from modelpm.select.patterns import is_selected, select
+from modelpm.store.ledger import BATCH, Ledger
 from modelpm.transfer.options import TransferOptions
 from modelpm.transfer.ranges import Ranges, chunk_gaps
 
@@ -189,3 +192,37 @@ def test_transfer_knobs_come_from_the_environment_unless_a_flag_says() -> None:
     assert build_config(None, root, env=env).transfer.stall_timeout == 1.5
     default = TransferOptions().connections
     assert build_config(None, root, env={}).transfer.connections == default
+
+
+def ledger_rows(path: Path) -> dict[str, int]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return dict(db.execute("SELECT key, ctime_ns FROM vouched"))
+
+
+def test_the_ledger_writes_its_changes_in_batches_and_shows_them_before(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path)
+    ledger.put("a", 1)
+    ledger.put("gone", 2)
+    ledger.flush()
+    ledger.put("b", 3)
+    ledger.forget("gone")
+    assert (ledger.get("a"), ledger.get("b"), ledger.get("gone")) == (1, 3, None)
+    assert ledger_rows(path) == {"a": 1, "gone": 2}, "the later changes still wait"
+    for index in range(BATCH):
+        ledger.put(f"k{index}", index)
+    assert ledger_rows(path)["k0"] == 0, "a full batch is written without a flush"
+    assert "gone" not in ledger_rows(path)
+    assert Ledger(path).get("b") == 3
+
+
+def test_what_the_ledger_holds_at_exit_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    script = (
+        "from pathlib import Path; from modelpm.store.ledger import Ledger; "
+        f"Ledger(Path({str(path)!r})).put('k', 7)"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert ledger_rows(path) == {"k": 7}

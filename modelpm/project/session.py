@@ -192,6 +192,8 @@ class ProjectSession(ProjectView):
         return self.state
 
     def close(self) -> None:
+        if self._store is not None:
+            self._store.ledger.flush()
         if self.state_writer is not None:
             self.state_writer.close(self.state.inputs, self.state.models)
 
