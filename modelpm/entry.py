@@ -58,15 +58,10 @@ VERIFY_OPTIONS = frozenset({"--project", "--jobs", "-j"})
 
 def answer_noop_sync(argv: Sequence[str]) -> bool:
     """Print the no-op answer and return True if ``argv`` is a ``sync`` with nothing to do."""
-    if not argv or argv[0] != "sync":
-        return False
-    parsed = _plain_arguments(argv[1:], SYNC_FLAGS, SYNC_OPTIONS)
-    if parsed is None:
+    parsed = _plain_command(argv, "sync", SYNC_FLAGS, SYNC_OPTIONS)
+    if parsed is None or not _counts(parsed[1], ("--jobs", "-j", "--connections")):
         return False
     flags, values, names = parsed
-    for option in ("--jobs", "-j", "--connections"):
-        if option in values and not (values[option].isdigit() and int(values[option]) >= 1):
-            return False
     from modelpm.cli.messages import noop_message
     from modelpm.errors import ModelpmError
     from modelpm.workflow.syncing import in_sync
@@ -85,9 +80,7 @@ def answer_noop_sync(argv: Sequence[str]) -> bool:
 def answer_synced_status(argv: Sequence[str]) -> bool:
     """Print ``status`` and return True if ``argv`` is a ``status`` of a project whose last
     whole sync still holds (every row then comes from what that sync recorded)."""
-    if not argv or argv[0] != "status":
-        return False
-    parsed = _plain_arguments(argv[1:], STATUS_FLAGS, STATUS_OPTIONS)
+    parsed = _plain_command(argv, "status", STATUS_FLAGS, STATUS_OPTIONS)
     if parsed is None or parsed[2]:
         return False  # `status` takes no names: the CLI says so
     flags, values, _names = parsed
@@ -110,15 +103,13 @@ def answer_verify(argv: Sequence[str]) -> int | None:
     """Verify and print the report if ``argv`` is a plainly spelled ``verify``; its exit
     code, or None for the CLI (which also reports every error: one found before a file is
     hashed costs nothing to find again)."""
-    if not argv or argv[0] != "verify":
-        return None
-    parsed = _plain_arguments(argv[1:], VERIFY_FLAGS, VERIFY_OPTIONS)
-    if parsed is None:
+    parsed = _plain_command(argv, "verify", VERIFY_FLAGS, VERIFY_OPTIONS)
+    if parsed is None or not _counts(parsed[1], ("--jobs", "-j")):
         return None
     flags, values, names = parsed
     jobs = [values[option] for option in ("--jobs", "-j") if option in values]
-    if len(jobs) > 1 or not all(value.isdigit() and int(value) >= 1 for value in jobs):
-        return None
+    if len(jobs) > 1:
+        return None  # both spellings: the CLI takes the last one; let it
     from modelpm.cli.consoles import INTERRUPTED, print_failure
     from modelpm.errors import ModelpmError
     from modelpm.workflow.reading import verify
@@ -132,6 +123,24 @@ def answer_verify(argv: Sequence[str]) -> int | None:
     from modelpm.cli.verify_view import print_verify
 
     return print_verify(report, json_output="--json" in flags)
+
+
+def _plain_command(
+    argv: Sequence[str], command: str, known_flags: frozenset[str], known_options: frozenset[str]
+) -> tuple[set[str], dict[str, str], list[str]] | None:
+    """:func:`_plain_arguments` of ``argv`` if it is ``command``'s, else None."""
+    if not argv or argv[0] != command:
+        return None
+    return _plain_arguments(argv[1:], known_flags, known_options)
+
+
+def _counts(values: dict[str, str], options: Sequence[str]) -> bool:
+    """True if each of ``options`` given is a whole number of at least 1, as the CLI wants."""
+    return all(
+        values[option].isdigit() and int(values[option]) >= 1
+        for option in options
+        if option in values
+    )
 
 
 def _plain_arguments(
