@@ -86,6 +86,10 @@ def states_of(prefix: str, items: Sequence[LockedFile], cores: int | None = None
         _check_here(prefix, items, 0, len(items), states)
         return states
     chunks = _Chunks(len(items))
+
+    def check_here(start: int, end: int) -> None:
+        _check_here(prefix, items, start, end, states)
+
     processes: list[subprocess.Popen[bytes]] = []
     threads = [
         threading.Thread(
@@ -96,11 +100,10 @@ def states_of(prefix: str, items: Sequence[LockedFile], cores: int | None = None
     try:
         for thread in threads:
             thread.start()
-        chunks.work(lambda start, end: _check_here(prefix, items, start, end, states))
+        chunks.work(check_here)
         for thread in threads:
             thread.join()
-        # What a helper took and could not answer came back: checked here.
-        chunks.work(lambda start, end: _check_here(prefix, items, start, end, states))
+        chunks.work(check_here)  # what a helper took and could not answer came back
     finally:
         for process in processes:  # Ctrl-C (or any failure here): no helper outlives us
             if process.poll() is None:

@@ -26,8 +26,9 @@ _UPSERT = (
     "INSERT INTO vouched (key, ctime_ns) VALUES (?, ?) "
     "ON CONFLICT(key) DO UPDATE SET ctime_ns = excluded.ctime_ns"
 )
-# Changes are written this many at a time, in one transaction: one per object cost a
-# write-lock round among the fetch threads' connections, 7% of a 50,000-file cold sync.
+# Changes are written this many at a time, in one transaction. One transaction per change
+# meant a write-lock round among the fetch threads' connections for every object: a
+# 50,000-file cold sync took 130–137 s so, and 121 s with no ledger writes at all.
 BATCH = 256
 
 
@@ -93,6 +94,7 @@ class Ledger:
 
     def flush(self) -> None:
         """Write the pending changes (those that cannot be written are dropped: a re-hash)."""
+        # A get() between this swap and the commit misses these keys: a re-hash, at worst.
         with self._lock:
             pending, self._pending = self._pending, {}
         if not pending:
